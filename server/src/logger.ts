@@ -1,0 +1,21 @@
+import { pino, type Logger } from 'pino';
+import type { LogLevel } from './config.js';
+
+export type { Logger };
+
+/**
+ * Structured JSON logs on stdout. Secrets never reach a log line: the request
+ * log records no headers, cookies or query strings (see http/request-log.ts),
+ * and the redact list is a second line of defence for fields that may hold one.
+ */
+export function createLogger(level: LogLevel): Logger {
+  return pino({
+    level,
+    base: { service: 'daestro' },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    redact: {
+      paths: ['password', '*.password', 'token', '*.token', 'databaseUrl', '*.databaseUrl'],
+      censor: '[redacted]',
+    },
+  });
+}

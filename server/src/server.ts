@@ -1,0 +1,61 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import type { Config } from './config.js';
+import type { Database } from './db/database.js';
+import type { Logger } from './logger.js';
+import { createGraphQLEndpoint } from './graphql/server.js';
+import { buildDaestroSchema } from './graphql/schema.js';
+import { healthRoutes } from './http/health.js';
+import { createMetrics } from './http/metrics.js';
+import { requestLog } from './http/request-log.js';
+import { webRoutes } from './http/web-assets.js';
+
+export interface DaestroServer {
+  /** http://host:port this server listens on. */
+  readonly url: string;
+  readonly port: number;
+  /** Stops accepting, drains HTTP and WebSocket traffic. The database stays open. */
+  close(): Promise<void>;
+}
+
+/** Starts the HTTP + WebSocket server on an already migrated database. */
+export async function startServer(config: Config, log: Logger, database: Database): Promise<DaestroServer> {
+  const startedAt = new Date();
+  const app = express();
+  app.disable('x-powered-by');
+  const httpServer = http.createServer(app);
+  const metrics = createMetrics();
+
+  const graphql = await createGraphQLEndpoint({
+    schema: await buildDaestroSchema(),
+    httpServer,
+    metrics,
+    log,
+    deps: {
+      orm: database.orm,
+      log,
+      facts: { startedAt, database: { mode: database.mode, serverVersion: database.serverVersion } },
+    },
+  });
+
+  app.use(metrics.httpMiddleware);
+  app.use(requestLog(log));
+  app.use(healthRoutes({ isDatabaseReachable: () => database.isReachable(), registry: metrics.registry }));
+  app.use(webRoutes(config.webDistDir));
+  app.use(graphql.router);
+
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once('error', reject);
+    httpServer.listen(config.port, config.host, () => {
+      httpServer.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = httpServer.address() as AddressInfo;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  const url = `http://${host}:${port}`;
+  log.info({ url, publicUrl: config.publicUrl }, 'Daestro is listening');
+
+  return { url, port, close: () => graphql.stop() };
+}
