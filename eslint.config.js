@@ -30,6 +30,11 @@ export default tseslint.config(
     rules: { 'vue/multi-word-component-names': 'off' },
   },
   {
+    // Tests and benchmarks report what they measured.
+    files: ['test/**', '**/test/**', '**/scripts/**'],
+    rules: { 'no-console': 'off' },
+  },
+  {
     // Decorated entity and GraphQL classes need runtime imports for reflect-metadata.
     files: ['server/src/**/*.ts'],
     rules: { '@typescript-eslint/consistent-type-imports': 'off' },

@@ -27,7 +27,16 @@ export function ormOptions(clientUrl: string, log?: Logger): Options {
     // min 0: idle connections are dropped rather than kept, so a restarted
     // database is reconnected to on the next query instead of failing it.
     pool: { min: 0, max: 10, acquireTimeoutMillis: 10_000 },
-    driverOptions: { connection: { connectionTimeoutMillis: 5_000 } },
+    driverOptions: {
+      connection: { connectionTimeoutMillis: 5_000 },
+      // knex otherwise prints connection warnings to the console, outside our JSON log.
+      log: {
+        warn: (message: unknown) => log?.warn({ knex: String(message) }, 'database driver warning'),
+        error: (message: unknown) => log?.error({ knex: String(message) }, 'database driver error'),
+        deprecate: (message: unknown) => log?.debug({ knex: String(message) }),
+        debug: (message: unknown) => log?.trace({ knex: message }),
+      },
+    },
     // Entities must be fetched through a forked EntityManager (one per operation).
     allowGlobalContext: false,
     debug: log?.isLevelEnabled('trace') ?? false,

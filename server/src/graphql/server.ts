@@ -58,6 +58,8 @@ export async function createGraphQLEndpoint(options: {
     schema,
     csrfPrevention: true,
     includeStacktraceInErrorResponses: false,
+    // main.ts owns signals: Apollo's own handler would re-raise SIGINT mid-drain.
+    stopOnTerminationSignals: false,
     logger: log,
     formatError: (_formatted, error) =>
       formatError(error instanceof GraphQLError ? error : new GraphQLError(String(error)), log),
