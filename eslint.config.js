@@ -3,6 +3,7 @@ import js from '@eslint/js';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 import pluginVue from 'eslint-plugin-vue';
+import prettierConfig from 'eslint-config-prettier/flat';
 
 export default tseslint.config(
   { ignores: ['**/dist/**', '**/node_modules/**', '**/.daestro/**', 'web/src/gql/**', 'coverage/**'] },
@@ -34,6 +35,8 @@ export default tseslint.config(
     files: ['test/**', '**/test/**', '**/scripts/**'],
     rules: { 'no-console': 'off' },
   },
+  // Prettier owns formatting; this turns off the lint rules (Vue's included) that fight it.
+  prettierConfig,
   {
     // Decorated entity and GraphQL classes need runtime imports for reflect-metadata.
     files: ['server/src/**/*.ts'],
