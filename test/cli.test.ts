@@ -4,7 +4,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { useEmptyDatabase } from './support/database.js';
+import { useMissingDatabase } from './support/database.js';
 import { startDaestro, spawnDaestro } from './support/daestro-process.js';
 import { postGraphQL, wsClient } from './support/graphql-client.js';
 
@@ -118,10 +118,11 @@ describe('daestro server on embedded PostgreSQL', () => {
 });
 
 describe('daestro CLI', () => {
-  it('`migrate` applies pending migrations on DATABASE_URL and is idempotent', async () => {
-    const url = await useEmptyDatabase();
+  it('`migrate` creates a missing database on DATABASE_URL’s server, migrates it, and is idempotent', async () => {
+    const url = useMissingDatabase();
     const first = spawnDaestro(['migrate'], { DATABASE_URL: url });
     expect((await first.exited).code).toBe(0);
+    expect(first.logs.some((l) => l.msg === 'created the database')).toBe(true);
     expect(first.logs.find((l) => l.msg === 'applied database migrations')?.migrations).toEqual([
       'Migration20261127120000_installation',
     ]);

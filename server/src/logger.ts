@@ -1,4 +1,4 @@
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
 import type { LogLevel } from './config.js';
 
 export type { Logger };
@@ -8,14 +8,21 @@ export type { Logger };
  * log records no headers, cookies or query strings (see http/request-log.ts),
  * and the redact list is a second line of defence for fields that may hold one.
  */
-export function createLogger(level: LogLevel): Logger {
-  return pino({
-    level,
-    base: { service: 'daestro' },
-    timestamp: pino.stdTimeFunctions.isoTime,
-    redact: {
-      paths: ['password', '*.password', 'token', '*.token', 'databaseUrl', '*.databaseUrl'],
-      censor: '[redacted]',
+export function createLogger(
+  level: LogLevel,
+  // Synchronous writes: a line logged just before exit or a crash is never lost or reordered.
+  destination: DestinationStream = pino.destination({ dest: 1, sync: true }),
+): Logger {
+  return pino(
+    {
+      level,
+      base: { service: 'daestro' },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      redact: {
+        paths: ['password', '*.password', 'token', '*.token', 'databaseUrl', '*.databaseUrl'],
+        censor: '[redacted]',
+      },
     },
-  });
+    destination,
+  );
 }

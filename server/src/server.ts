@@ -7,6 +7,7 @@ import type { Logger } from './logger.js';
 import { createGraphQLEndpoint } from './graphql/server.js';
 import { buildDaestroSchema } from './graphql/schema.js';
 import { healthRoutes } from './http/health.js';
+import { errorHandler, notFound } from './http/errors.js';
 import { createMetrics } from './http/metrics.js';
 import { requestLog } from './http/request-log.js';
 import { webRoutes } from './http/web-assets.js';
@@ -44,6 +45,8 @@ export async function startServer(config: Config, log: Logger, database: Databas
   app.use(healthRoutes({ isDatabaseReachable: () => database.isReachable(), registry: metrics.registry }));
   app.use(webRoutes(config.webDistDir));
   app.use(graphql.router);
+  app.use(notFound);
+  app.use(errorHandler(log));
 
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);

@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { afterAll, inject } from 'vitest';
 import { databaseUrl, randomDatabaseName } from './database-names.js';
+import './provided-context.js';
 
 let migrated: Promise<string> | undefined;
 
@@ -18,6 +19,14 @@ export function useEmptyDatabase(): Promise<string> {
   return createDatabase('template0');
 }
 
+/** The URL of a database that does not exist yet (dropped after the file's tests if something creates it). */
+export function useMissingDatabase(): string {
+  const adminUrl = inject('testAdminUrl');
+  const name = randomDatabaseName('daestro_test');
+  dropAfterAll(adminUrl, name);
+  return databaseUrl(adminUrl, name);
+}
+
 async function createDatabase(template: string): Promise<string> {
   const adminUrl = inject('testAdminUrl');
   const name = randomDatabaseName('daestro_test');
@@ -26,12 +35,16 @@ async function createDatabase(template: string): Promise<string> {
       `create database ${admin.escapeIdentifier(name)} template ${admin.escapeIdentifier(template)}`,
     ),
   );
+  dropAfterAll(adminUrl, name);
+  return databaseUrl(adminUrl, name);
+}
+
+function dropAfterAll(adminUrl: string, name: string): void {
   afterAll(() =>
     withAdmin(adminUrl, (admin) =>
       admin.query(`drop database if exists ${admin.escapeIdentifier(name)} with (force)`),
     ),
   );
-  return databaseUrl(adminUrl, name);
 }
 
 async function withAdmin<T>(adminUrl: string, work: (admin: pg.Client) => Promise<T>): Promise<T> {

@@ -7,15 +7,7 @@ import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../server/src/d
 import { initOrm, migrate } from '../../server/src/db/orm.js';
 import { createLogger } from '../../server/src/logger.js';
 import { databaseUrl, randomDatabaseName } from './database-names.js';
-
-declare module 'vitest' {
-  export interface ProvidedContext {
-    /** Connection string of a maintenance database on the test PostgreSQL server. */
-    testAdminUrl: string;
-    /** A migrated database that every test file's database is copied from. */
-    testTemplateDatabase: string;
-  }
-}
+import './provided-context.js';
 
 /**
  * Once per run: a PostgreSQL server (DATABASE_URL's when set, else an embedded

@@ -1,4 +1,8 @@
-import { createClient, type Client, type ExecutionResult } from 'graphql-ws';
+import type { FormattedExecutionResult } from 'graphql';
+import { createClient, type Client } from 'graphql-ws';
+
+/** A result as it arrives over the wire: errors are plain formatted objects. */
+type ExecutionResult<T> = FormattedExecutionResult<T, unknown>;
 import WebSocket from 'ws';
 
 /** POSTs one GraphQL operation the way a well-behaved client does (JSON body). */

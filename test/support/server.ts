@@ -1,6 +1,6 @@
 import { loadConfig } from '../../server/src/config.js';
 import { openDatabase, type Database } from '../../server/src/db/database.js';
-import { createLogger } from '../../server/src/logger.js';
+import { createLogger, type Logger } from '../../server/src/logger.js';
 import { startServer } from '../../server/src/server.js';
 import { useTestDatabase } from './database.js';
 
@@ -17,7 +17,9 @@ export interface TestServer {
  * The complete server (HTTP + WebSocket, dashboard from web/dist) on an
  * ephemeral port and this test file's database. TEST_LOG_LEVEL=debug shows its logs.
  */
-export async function startTestServer(options: { env?: Record<string, string> } = {}): Promise<TestServer> {
+export async function startTestServer(
+  options: { env?: Record<string, string>; log?: Logger } = {},
+): Promise<TestServer> {
   const config = loadConfig({
     PORT: '0',
     HOST: '127.0.0.1',
@@ -25,7 +27,7 @@ export async function startTestServer(options: { env?: Record<string, string> } 
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     ...options.env,
   });
-  const log = createLogger(config.logLevel);
+  const log = options.log ?? createLogger(config.logLevel);
   const database = await openDatabase(config, log);
   const server = await startServer(config, log, database);
   let stopped = false;

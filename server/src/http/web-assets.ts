@@ -11,8 +11,7 @@ export function webRoutes(webDistDir: string): Router {
   const indexHtml = path.join(webDistDir, 'index.html');
   const graphiqlHtml = path.join(webDistDir, 'graphiql.html');
 
-  const sendPage = (file: string) => (req: Request, res: express.Response, next: express.NextFunction) => {
-    if (!wantsHtml(req)) return next();
+  const sendPage = (file: string) => (_req: Request, res: express.Response) => {
     if (!existsSync(file)) {
       res
         .status(503)
@@ -24,8 +23,13 @@ export function webRoutes(webDistDir: string): Router {
     res.sendFile(file);
   };
 
-  router.get('/graphql', sendPage(graphiqlHtml));
-  router.use('/assets', express.static(path.join(webDistDir, 'assets'), { immutable: true, maxAge: '1y' }));
+  // GET /graphql is also an API endpoint: only a browser asking for a page gets GraphiQL.
+  router.get('/graphql', (req, res, next) => (wantsHtml(req) ? sendPage(graphiqlHtml)(req, res) : next()));
+  // No fallthrough: a missing asset is a 404, not index.html served as JavaScript.
+  router.use(
+    '/assets',
+    express.static(path.join(webDistDir, 'assets'), { immutable: true, maxAge: '1y', fallthrough: false }),
+  );
   router.use(express.static(webDistDir, { index: false }));
   router.get(/^\/(?!graphql|healthz|readyz|metrics).*/, sendPage(indexHtml));
   return router;
