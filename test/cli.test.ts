@@ -4,6 +4,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { migrations } from '../server/src/db/migrations/index.js';
 import { useMissingDatabase } from './support/database.js';
 import { startDaestro, spawnDaestro } from './support/daestro-process.js';
 import { postGraphQL, wsClient } from './support/graphql-client.js';
@@ -123,9 +124,9 @@ describe('daestro CLI', () => {
     const first = spawnDaestro(['migrate'], { DATABASE_URL: url });
     expect((await first.exited).code).toBe(0);
     expect(first.logs.some((l) => l.msg === 'created the database')).toBe(true);
-    expect(first.logs.find((l) => l.msg === 'applied database migrations')?.migrations).toEqual([
-      'Migration20261127120000_installation',
-    ]);
+    expect(first.logs.find((l) => l.msg === 'applied database migrations')?.migrations).toEqual(
+      migrations.map((migration) => migration.name),
+    );
     const second = spawnDaestro(['migrate'], { DATABASE_URL: url });
     expect((await second.exited).code).toBe(0);
     expect(second.logs.some((l) => l.msg === 'applied database migrations')).toBe(false);

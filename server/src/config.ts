@@ -15,7 +15,32 @@ export interface Config {
   logLevel: LogLevel;
   /** Absolute path of the built dashboard (`web/dist`). */
   webDistDir: string;
+  /** Browser origins whose pages may use the session cookie over WebSocket: PUBLIC_URL plus ALLOWED_ORIGINS. */
+  allowedOrigins: string[];
+  sessions: {
+    /** A session unused this long ends. */
+    idleTimeoutSeconds: number;
+    /** A session ends this long after sign-in, however active. */
+    absoluteTimeoutSeconds: number;
+  };
+  mail: MailConfig;
 }
+
+export const MAIL_TRANSPORTS = ['resend', 'smtp', 'outbox'] as const;
+export type MailTransportName = (typeof MAIL_TRANSPORTS)[number];
+
+/** Where mail goes. Only the chosen transport's settings are needed; the others may be unset. */
+export interface MailConfig {
+  transport: MailTransportName;
+  /** The sender, `Name <address>` or a bare address. */
+  from: string;
+  /** Secret. */
+  resendApiKey?: string;
+  /** Secret: holds the SMTP password. */
+  smtpUrl?: string;
+}
+
+const DEFAULT_MAIL_FROM = 'Daestro <daestro@localhost>';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -48,6 +73,16 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
   const logLevel = (read('LOG_LEVEL') ?? 'info').toLowerCase();
   if (!isLogLevel(logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
 
+  const allowedOrigins = parseOrigins(read('ALLOWED_ORIGINS'), publicUrl, problems);
+  const idleTimeoutSeconds = parsePositiveInt('SESSION_IDLE_TIMEOUT_SECONDS', read, 7 * 86_400, problems);
+  const absoluteTimeoutSeconds = parsePositiveInt(
+    'SESSION_ABSOLUTE_TIMEOUT_SECONDS',
+    read,
+    30 * 86_400,
+    problems,
+  );
+  const mail = parseMail(read, problems);
+
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     port,
@@ -57,6 +92,9 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     publicUrl,
     logLevel: logLevel as LogLevel,
     webDistDir: path.resolve(cwd, read('DAESTRO_WEB_DIST') ?? DEFAULT_WEB_DIST),
+    allowedOrigins,
+    sessions: { idleTimeoutSeconds, absoluteTimeoutSeconds },
+    mail,
   };
 }
 
@@ -104,6 +142,85 @@ function parsePublicUrl(raw: string | undefined, host: string, port: number, pro
   } catch {
     problems.push(`PUBLIC_URL must be an http(s) URL such as https://daestro.example.com, got "${raw}"`);
     return raw;
+  }
+}
+
+function parseOrigins(raw: string | undefined, publicUrl: string, problems: string[]): string[] {
+  const origins = new Set([publicUrl]);
+  for (const entry of (raw ?? '')
+    .split(',')
+    .map((value) => value.trim())
+    .filter(Boolean)) {
+    try {
+      origins.add(new URL(entry).origin);
+    } catch {
+      problems.push(`ALLOWED_ORIGINS must be a comma-separated list of URLs, got "${entry}"`);
+    }
+  }
+  return [...origins];
+}
+
+function parsePositiveInt(
+  name: string,
+  read: (name: string) => string | undefined,
+  fallback: number,
+  problems: string[],
+): number {
+  const raw = read(name);
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value <= 0)
+    problems.push(`${name} must be a positive whole number, got "${raw}"`);
+  return value;
+}
+
+/**
+ * MAIL_TRANSPORT picks the transport; unset, it is resend when RESEND_API_KEY is
+ * set, else smtp when SMTP_URL is set, else the development outbox.
+ */
+function parseMail(read: (name: string) => string | undefined, problems: string[]): MailConfig {
+  const resendApiKey = read('RESEND_API_KEY');
+  const smtpUrl = read('SMTP_URL');
+  const from = read('MAIL_FROM') ?? DEFAULT_MAIL_FROM;
+  const chosen = read('MAIL_TRANSPORT')?.toLowerCase();
+
+  let transport: MailTransportName = resendApiKey ? 'resend' : smtpUrl ? 'smtp' : 'outbox';
+  if (chosen !== undefined) {
+    if ((MAIL_TRANSPORTS as readonly string[]).includes(chosen)) transport = chosen as MailTransportName;
+    else problems.push(`MAIL_TRANSPORT must be one of ${MAIL_TRANSPORTS.join(', ')}, got "${chosen}"`);
+  }
+  if (transport === 'resend' && !resendApiKey) problems.push('MAIL_TRANSPORT=resend needs RESEND_API_KEY');
+  if (transport === 'smtp' && !smtpUrl) problems.push('MAIL_TRANSPORT=smtp needs SMTP_URL');
+  // The value is not echoed: it holds the SMTP password.
+  if (smtpUrl !== undefined && !isSmtpUrl(smtpUrl)) {
+    problems.push(
+      'SMTP_URL must be an smtp:// or smtps:// URL such as smtps://user:password@smtp.example.com:465',
+    );
+  }
+
+  const address = /^(?:[^<>\r\n]*<([^<>\s]+)>|([^<>\s]+))$/.exec(from.trim());
+  const sender = address?.[1] ?? address?.[2];
+  if (!sender || !/^[^@]+@[^@]+$/.test(sender)) {
+    problems.push(`MAIL_FROM must be an address such as "Daestro <daestro@example.com>", got "${from}"`);
+  } else if (transport === 'resend' && sender.endsWith('@localhost')) {
+    // Resend refuses every message from a domain that is not verified with it.
+    problems.push('MAIL_FROM must be set to an address on a domain verified with Resend');
+  }
+
+  return {
+    transport,
+    from,
+    ...(resendApiKey !== undefined && { resendApiKey }),
+    ...(smtpUrl !== undefined && { smtpUrl }),
+  };
+}
+
+function isSmtpUrl(raw: string): boolean {
+  try {
+    const url = new URL(raw);
+    return (url.protocol === 'smtp:' || url.protocol === 'smtps:') && url.hostname !== '';
+  } catch {
+    return false;
   }
 }
 

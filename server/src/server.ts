@@ -1,43 +1,64 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
+import { PasswordHasher } from './accounts/password-hasher.js';
+import { sessionCookieSettings } from './accounts/session-cookie.js';
+import { Throttle } from './accounts/throttle.js';
 import type { Config } from './config.js';
 import type { Database } from './db/database.js';
 import type { Logger } from './logger.js';
+import type { ContextDeps } from './graphql/context.js';
+import { createDaestroPubSub } from './graphql/pubsub.js';
 import { createGraphQLEndpoint } from './graphql/server.js';
 import { buildDaestroSchema } from './graphql/schema.js';
-import { healthRoutes } from './http/health.js';
 import { errorHandler, notFound } from './http/errors.js';
+import { healthRoutes } from './http/health.js';
 import { createMetrics } from './http/metrics.js';
 import { requestLog } from './http/request-log.js';
 import { webRoutes } from './http/web-assets.js';
+import { createMailTransport } from './mail/create-mail-transport.js';
+import { MailService, registerMailWorker } from './mail/mail.service.js';
+import { startJobQueue } from './queue/job-queue.js';
 
 export interface DaestroServer {
   /** http://host:port this server listens on. */
   readonly url: string;
   readonly port: number;
-  /** Stops accepting, drains HTTP and WebSocket traffic. The database stays open. */
+  /** Stops accepting, drains HTTP and WebSocket traffic and background jobs. The database stays open. */
   close(): Promise<void>;
 }
 
-/** Starts the HTTP + WebSocket server on an already migrated database. */
+/** Starts the HTTP + WebSocket server and background workers on an already migrated database. */
 export async function startServer(config: Config, log: Logger, database: Database): Promise<DaestroServer> {
   const startedAt = new Date();
   const app = express();
   app.disable('x-powered-by');
   const httpServer = http.createServer(app);
   const metrics = createMetrics();
+  const pubSub = createDaestroPubSub();
 
+  const queue = await startJobQueue({ databaseUrl: database.url, log });
+  await registerMailWorker(queue, createMailTransport(config.mail, { em: database.orm.em, log }), log);
+
+  const deps: ContextDeps = {
+    orm: database.orm,
+    log,
+    pubSub,
+    facts: { startedAt, database: { mode: database.mode, serverVersion: database.serverVersion } },
+    hasher: new PasswordHasher(),
+    throttle: new Throttle(database.orm.em.getConnection().getKnex()),
+    mailer: new MailService(queue),
+    publicUrl: config.publicUrl,
+    sessionPolicy: config.sessions,
+  };
   const graphql = await createGraphQLEndpoint({
-    schema: await buildDaestroSchema(),
+    schema: await buildDaestroSchema(pubSub),
     httpServer,
+    deps,
+    allowedOrigins: config.allowedOrigins,
+    cookie: sessionCookieSettings(config.publicUrl, config.sessions.absoluteTimeoutSeconds),
     metrics,
     log,
-    deps: {
-      orm: database.orm,
-      log,
-      facts: { startedAt, database: { mode: database.mode, serverVersion: database.serverVersion } },
-    },
   });
 
   app.use(metrics.httpMiddleware);
@@ -60,5 +81,12 @@ export async function startServer(config: Config, log: Logger, database: Databas
   const url = `http://${host}:${port}`;
   log.info({ url, publicUrl: config.publicUrl }, 'Daestro is listening');
 
-  return { url, port, close: () => graphql.stop() };
+  return {
+    url,
+    port,
+    async close() {
+      await graphql.stop();
+      await queue.stop();
+    },
+  };
 }

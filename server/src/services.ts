@@ -1,18 +1,64 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { AccountService, type AccountMailer } from './accounts/account.service.js';
+import { ApiTokenService } from './accounts/api-token.service.js';
+import { OrganizationService } from './accounts/organization.service.js';
+import type { PasswordHasher } from './accounts/password-hasher.js';
+import { SessionService, type SessionPolicy } from './accounts/session.service.js';
+import type { Throttle } from './accounts/throttle.js';
+import { LimitsService } from './billing/limits.service.js';
+import type { DaestroPubSub } from './graphql/pubsub.js';
+import { OutboxService } from './mail/outbox.service.js';
+import { AuditService } from './privacy/audit.service.js';
 import { SystemService, type ServerFacts } from './system/system.service.js';
+import { ProjectService } from './workloads/project.service.js';
 
 /** Long-lived dependencies shared by every operation. */
 export interface ServiceDeps {
   facts: ServerFacts;
+  pubSub: DaestroPubSub;
+  hasher: PasswordHasher;
+  throttle: Throttle;
+  mailer: AccountMailer;
+  publicUrl: string;
+  sessionPolicy: SessionPolicy;
 }
 
 /** Each domain's service, bound to one operation's EntityManager fork. */
 export interface Services {
   system: SystemService;
+  accounts: AccountService;
+  sessions: SessionService;
+  organizations: OrganizationService;
+  apiTokens: ApiTokenService;
+  projects: ProjectService;
+  audit: AuditService;
+  limits: LimitsService;
+  outbox: OutboxService;
+  throttle: Throttle;
 }
 
 export function createServices(em: EntityManager, deps: ServiceDeps): Services {
+  const audit = new AuditService(em);
+  const projects = new ProjectService(em);
+  const organizations = new OrganizationService(em, projects);
+  const sessions = new SessionService(em, deps.sessionPolicy, deps.pubSub, audit);
   return {
     system: new SystemService(em, deps.facts),
+    accounts: new AccountService(em, {
+      hasher: deps.hasher,
+      sessions,
+      organizations,
+      audit,
+      mailer: deps.mailer,
+      publicUrl: deps.publicUrl,
+    }),
+    sessions,
+    organizations,
+    apiTokens: new ApiTokenService(em, organizations, projects, audit, deps.pubSub),
+    projects,
+    audit,
+    limits: new LimitsService(),
+    outbox: new OutboxService(em),
+    throttle: deps.throttle,
   };
 }

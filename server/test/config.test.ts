@@ -62,3 +62,96 @@ describe('loadConfig', () => {
     );
   });
 });
+
+describe('loadConfig: mail', () => {
+  const problemsOf = (env: Record<string, string>): string[] => {
+    try {
+      loadConfig(env);
+    } catch (error) {
+      return (error as ConfigError).problems;
+    }
+    return [];
+  };
+
+  it('keeps mail in the development outbox when no provider is configured', () => {
+    expect(loadConfig({}).mail).toEqual({ transport: 'outbox', from: 'Daestro <daestro@localhost>' });
+  });
+
+  it('picks Resend when its key is set, else SMTP when its URL is set', () => {
+    const both = {
+      RESEND_API_KEY: 're_1',
+      SMTP_URL: 'smtp://127.0.0.1:25',
+      MAIL_FROM: 'a@daestro.example.com',
+    };
+    expect(loadConfig(both).mail).toEqual({
+      transport: 'resend',
+      from: 'a@daestro.example.com',
+      resendApiKey: 're_1',
+      smtpUrl: 'smtp://127.0.0.1:25',
+    });
+    expect(loadConfig({ SMTP_URL: 'smtps://u:p@smtp.example.com:465' }).mail).toEqual({
+      transport: 'smtp',
+      from: 'Daestro <daestro@localhost>',
+      smtpUrl: 'smtps://u:p@smtp.example.com:465',
+    });
+  });
+
+  it('lets MAIL_TRANSPORT choose, in any case', () => {
+    const env = { RESEND_API_KEY: 're_1', SMTP_URL: 'smtp://127.0.0.1:25' };
+    expect(loadConfig({ ...env, MAIL_TRANSPORT: 'SMTP' }).mail.transport).toBe('smtp');
+    expect(loadConfig({ ...env, MAIL_TRANSPORT: 'outbox' }).mail.transport).toBe('outbox');
+  });
+
+  it('reads the Resend key and the SMTP URL from *_FILE variants', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'daestro-config-'));
+    await writeFile(path.join(dir, 'resend'), 're_from_file\n');
+    await writeFile(path.join(dir, 'smtp'), 'smtp://u:p@127.0.0.1:2525\n');
+    const mail = loadConfig({
+      RESEND_API_KEY_FILE: path.join(dir, 'resend'),
+      SMTP_URL_FILE: path.join(dir, 'smtp'),
+      MAIL_FROM: 'a@daestro.example.com',
+    }).mail;
+    expect(mail).toMatchObject({ resendApiKey: 're_from_file', smtpUrl: 'smtp://u:p@127.0.0.1:2525' });
+  });
+
+  it('accepts a bare address or a named one as MAIL_FROM', () => {
+    expect(loadConfig({ MAIL_FROM: 'ops@example.com' }).mail.from).toBe('ops@example.com');
+    expect(loadConfig({ MAIL_FROM: '"Daestro, Ops" <ops@example.com>' }).mail.from).toBe(
+      '"Daestro, Ops" <ops@example.com>',
+    );
+  });
+
+  it('reports every mail problem at once, without echoing the SMTP password', () => {
+    expect(
+      problemsOf({
+        MAIL_TRANSPORT: 'pigeon',
+        SMTP_URL: 'https://user:hunter2@mail.example.com',
+        MAIL_FROM: 'nobody',
+      }),
+    ).toEqual([
+      'MAIL_TRANSPORT must be one of resend, smtp, outbox, got "pigeon"',
+      'SMTP_URL must be an smtp:// or smtps:// URL such as smtps://user:password@smtp.example.com:465',
+      'MAIL_FROM must be an address such as "Daestro <daestro@example.com>", got "nobody"',
+    ]);
+  });
+
+  it("refuses a transport without its provider's setting", () => {
+    expect(problemsOf({ MAIL_TRANSPORT: 'resend', MAIL_FROM: 'a@daestro.example.com' })).toEqual([
+      'MAIL_TRANSPORT=resend needs RESEND_API_KEY',
+    ]);
+    expect(problemsOf({ MAIL_TRANSPORT: 'smtp' })).toEqual(['MAIL_TRANSPORT=smtp needs SMTP_URL']);
+  });
+
+  it('refuses Resend with the default localhost sender, which Resend would reject on every message', () => {
+    expect(problemsOf({ RESEND_API_KEY: 're_1' })).toEqual([
+      'MAIL_FROM must be set to an address on a domain verified with Resend',
+    ]);
+  });
+
+  it.each(['Daestro <>', 'Daestro <a@b', 'a@b@c', 'Daestro\n<a@example.com>', '<a@example.com> trailing'])(
+    'refuses MAIL_FROM %j',
+    (from) => {
+      expect(problemsOf({ MAIL_FROM: from })).toHaveLength(1);
+    },
+  );
+});

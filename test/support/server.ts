@@ -1,3 +1,4 @@
+import net from 'node:net';
 import { loadConfig } from '../../server/src/config.js';
 import { openDatabase, type Database } from '../../server/src/db/database.js';
 import { createLogger, type Logger } from '../../server/src/logger.js';
@@ -7,6 +8,8 @@ import { useTestDatabase } from './database.js';
 export interface TestServer {
   /** http://127.0.0.1:<port> */
   url: string;
+  /** PUBLIC_URL: the origin in emailed links and the one allowed to use the cookie over WebSocket. */
+  publicUrl: string;
   /** ws://127.0.0.1:<port>/graphql */
   wsUrl: string;
   database: Database;
@@ -20,8 +23,9 @@ export interface TestServer {
 export async function startTestServer(
   options: { env?: Record<string, string>; log?: Logger } = {},
 ): Promise<TestServer> {
+  // A concrete port (not 0) so PUBLIC_URL, derived from it, is the address the server really has.
   const config = loadConfig({
-    PORT: '0',
+    PORT: String(await freePort()),
     HOST: '127.0.0.1',
     DATABASE_URL: await useTestDatabase(),
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
@@ -33,6 +37,7 @@ export async function startTestServer(
   let stopped = false;
   return {
     url: server.url,
+    publicUrl: config.publicUrl,
     wsUrl: `${server.url.replace(/^http/, 'ws')}/graphql`,
     database,
     async stop() {
@@ -42,4 +47,15 @@ export async function startTestServer(
       await database.close();
     },
   };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as net.AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
 }

@@ -9,6 +9,8 @@ export type DatabaseMode = 'EMBEDDED' | 'EXTERNAL';
 /** The database Daestro runs on, migrated and ready. */
 export interface Database {
   orm: MikroORM;
+  /** Connection string (holds the password: never log it), for pools beside the ORM's, e.g. the job queue. */
+  url: string;
   mode: DatabaseMode;
   /** PostgreSQL's server_version, e.g. "18.4". */
   serverVersion: string;
@@ -46,6 +48,7 @@ async function connect(url: string, embedded: EmbeddedPostgres | undefined, log:
       .execute('show server_version')) as [{ server_version: string }];
     return {
       orm,
+      url,
       mode: embedded ? 'EMBEDDED' : 'EXTERNAL',
       serverVersion: serverVersion.split(' ')[0] ?? serverVersion,
       isReachable: (timeoutMs = 2_000) => isReachable(orm, timeoutMs),

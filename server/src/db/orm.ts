@@ -24,6 +24,11 @@ export function ormOptions(clientUrl: string, log?: Logger): Options {
       transactional: true,
       allOrNothing: true,
     },
+    schemaGenerator: {
+      // Tables owned by libraries, created by our migrations or their own: not entities.
+      skipTables: ['rate_limit'],
+      ignoreSchema: ['pgboss'],
+    },
     // min 0: idle connections are dropped rather than kept, so a restarted
     // database is reconnected to on the next query instead of failing it.
     pool: { min: 0, max: 10, acquireTimeoutMillis: 10_000 },

@@ -1,5 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { MikroORM } from '@mikro-orm/postgresql';
+import type { SessionCookieWriter } from '../accounts/session-cookie.js';
+import type { ClientInfo } from '../accounts/session.service.js';
+import type { Viewer } from '../accounts/viewer.js';
 import type { Logger } from '../logger.js';
 import { createServices, type ServiceDeps, type Services } from '../services.js';
 
@@ -8,6 +11,11 @@ export interface GraphQLContext {
   requestId: string;
   log: Logger;
   services: Services;
+  /** The signed-in caller; undefined for anonymous calls. */
+  viewer?: Viewer;
+  client: ClientInfo;
+  /** Present over HTTP only: WebSocket messages cannot set cookies. */
+  sessionCookie?: SessionCookieWriter;
 }
 
 export interface ContextDeps extends ServiceDeps {
@@ -15,11 +23,26 @@ export interface ContextDeps extends ServiceDeps {
   log: Logger;
 }
 
-export function createContext(deps: ContextDeps, requestId: string = randomUUID()): GraphQLContext {
-  const em = deps.orm.em.fork();
+export interface OperationInfo {
+  requestId?: string;
+  viewer?: Viewer;
+  client: ClientInfo;
+  sessionCookie?: SessionCookieWriter;
+}
+
+export function createContext(deps: ContextDeps, operation: OperationInfo): GraphQLContext {
+  const requestId = operation.requestId ?? randomUUID();
   return {
     requestId,
     log: deps.log.child({ requestId }),
-    services: createServices(em, deps),
+    services: createServices(deps.orm.em.fork(), deps),
+    viewer: operation.viewer,
+    client: operation.client,
+    sessionCookie: operation.sessionCookie,
   };
+}
+
+/** Services for work outside an operation (authenticating a request or socket). */
+export function servicesFor(deps: ContextDeps): Services {
+  return createServices(deps.orm.em.fork(), deps);
 }

@@ -66,6 +66,11 @@ const REQUEST_ERROR_CODES = new Set([
   'PERSISTED_QUERY_NOT_SUPPORTED',
 ]);
 
+// Our own codes, e.g. UNAUTHENTICATED raised while building a request's context.
+const USER_ERROR_CODES = new Set<string>(
+  Object.values(ErrorCode).filter((code) => code !== ErrorCode.INTERNAL_SERVER_ERROR),
+);
+
 export const UNEXPECTED_ERROR_MESSAGE = 'An unexpected error occurred.';
 
 /**
@@ -92,7 +97,11 @@ export function formatError(
   }
   const code = error.extensions?.code;
   const fromGraphQL = !original || original instanceof GraphQLError;
-  if (fromGraphQL && typeof code === 'string' && REQUEST_ERROR_CODES.has(code))
+  if (
+    fromGraphQL &&
+    typeof code === 'string' &&
+    (REQUEST_ERROR_CODES.has(code) || USER_ERROR_CODES.has(code))
+  )
     return withoutStack(error.toJSON());
   if (!original && code === undefined && error.locations && !error.path) {
     // graphql-js validation errors (e.g. from graphql-ws, which bypasses Apollo) carry no code.
@@ -118,9 +127,10 @@ export function formatError(
   };
 }
 
+/** Drops what is for the server only: stack traces, and Apollo's `http` (status) instructions. */
 function withoutStack(formatted: GraphQLFormattedError): GraphQLFormattedError {
-  if (!formatted.extensions || !('stacktrace' in formatted.extensions)) return formatted;
-  const { stacktrace: _stacktrace, ...extensions } = formatted.extensions;
+  if (!formatted.extensions) return formatted;
+  const { stacktrace: _stacktrace, http: _http, ...extensions } = formatted.extensions;
   return { ...formatted, extensions };
 }
 

@@ -1,14 +1,29 @@
 import 'reflect-metadata';
 import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
 import { buildSchema } from 'type-graphql';
+import { AccountResolver } from '../accounts/account.resolver.js';
+import { ApiTokenResolver } from '../accounts/api-token.resolver.js';
+import { OrganizationResolver } from '../accounts/organization.resolver.js';
+import { SessionResolver } from '../accounts/session.resolver.js';
+import { MailResolver } from '../mail/mail.resolver.js';
+import { AuditResolver } from '../privacy/audit.resolver.js';
 import { SystemResolver } from '../system/system.resolver.js';
+import { authChecker } from './auth.js';
 import { createDaestroPubSub, type DaestroPubSub } from './pubsub.js';
 
 /** Every resolver the server serves; schema.graphql is printed from this same list. */
-const resolvers = [SystemResolver] as const;
+const resolvers = [
+  SystemResolver,
+  AccountResolver,
+  SessionResolver,
+  OrganizationResolver,
+  ApiTokenResolver,
+  AuditResolver,
+  MailResolver,
+] as const;
 
 export function buildDaestroSchema(pubSub: DaestroPubSub = createDaestroPubSub()): Promise<GraphQLSchema> {
-  return buildSchema({ resolvers, pubSub, validate: true });
+  return buildSchema({ resolvers, pubSub, validate: true, authChecker, authMode: 'error' });
 }
 
 const SCHEMA_FILE_HEADER = `# Generated from the server's resolvers by \`pnpm gen\`; do not edit.

@@ -5,12 +5,17 @@ import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/dis
 import { expressMiddleware } from '@as-integrations/express5';
 import express, { type Router } from 'express';
 import { GraphQLError, type GraphQLSchema } from 'graphql';
-import { useServer } from 'graphql-ws/use/ws';
-import { WebSocketServer } from 'ws';
+import { authenticate, bearerToken, InvalidCredentialsError } from '../accounts/authenticate.js';
+import {
+  readSessionCookie,
+  sessionCookieWriter,
+  type SessionCookieSettings,
+} from '../accounts/session-cookie.js';
 import type { Logger } from '../logger.js';
 import type { ServerMetrics } from '../http/metrics.js';
-import { createContext, type ContextDeps, type GraphQLContext } from './context.js';
-import { formatError } from './errors.js';
+import { createContext, servicesFor, type ContextDeps, type GraphQLContext } from './context.js';
+import { ErrorCode, formatError } from './errors.js';
+import { clientInfo, serveGraphQLOverWebSocket } from './websocket.js';
 
 export const GRAPHQL_PATH = '/graphql';
 
@@ -30,29 +35,13 @@ export async function createGraphQLEndpoint(options: {
   schema: GraphQLSchema;
   httpServer: HttpServer;
   deps: ContextDeps;
+  allowedOrigins: string[];
+  cookie: SessionCookieSettings;
   metrics: ServerMetrics;
   log: Logger;
 }): Promise<GraphQLEndpoint> {
-  const { schema, httpServer, deps, metrics, log } = options;
-
-  const wsServer = new WebSocketServer({ server: httpServer, path: GRAPHQL_PATH });
-  wsServer.on('connection', (socket) => {
-    metrics.webSocketOpened();
-    socket.once('close', () => metrics.webSocketClosed());
-  });
-  const wsHandle = useServer<Record<string, unknown>, { context?: GraphQLContext }>(
-    {
-      schema,
-      context: () => createContext(deps),
-      onNext: (_ctx, _id, _payload, args, result) => {
-        if (!result.errors) return undefined;
-        const context = args.contextValue as GraphQLContext;
-        return { ...result, errors: result.errors.map((error) => formatError(error, context.log, context)) };
-      },
-      onError: (_ctx, _id, _payload, errors) => errors.map((error) => formatError(error, log)),
-    },
-    wsServer,
-  );
+  const { schema, httpServer, deps, log, cookie } = options;
+  const webSocket = serveGraphQLOverWebSocket({ ...options, path: GRAPHQL_PATH });
 
   const apollo = new ApolloServer<GraphQLContext>({
     schema,
@@ -71,7 +60,7 @@ export async function createGraphQLEndpoint(options: {
         async serverWillStart() {
           return {
             async drainServer() {
-              await wsHandle.dispose();
+              await webSocket.dispose();
             },
           };
         },
@@ -85,8 +74,29 @@ export async function createGraphQLEndpoint(options: {
     GRAPHQL_PATH,
     express.json({ limit: '1mb' }),
     expressMiddleware(apollo, {
-      context: async ({ req }) =>
-        createContext(deps, String((req as { id?: unknown }).id ?? '') || undefined),
+      context: async ({ req, res }) => {
+        let viewer;
+        try {
+          viewer = await authenticate(
+            {
+              apiToken: bearerToken(req.headers.authorization),
+              sessionToken: readSessionCookie(req.headers.cookie, cookie),
+            },
+            servicesFor(deps),
+          );
+        } catch (error) {
+          if (!(error instanceof InvalidCredentialsError)) throw error;
+          throw new GraphQLError(error.message, {
+            extensions: { code: ErrorCode.UNAUTHENTICATED, http: { status: 401 } },
+          });
+        }
+        return createContext(deps, {
+          requestId: String((req as { id?: unknown }).id ?? '') || undefined,
+          viewer,
+          client: clientInfo(req),
+          sessionCookie: sessionCookieWriter(res, cookie),
+        });
+      },
     }),
   );
   return { router, stop: () => apollo.stop() };

@@ -1,0 +1,132 @@
+import type { IncomingMessage, Server as HttpServer } from 'node:http';
+import type { GraphQLSchema } from 'graphql';
+import { useServer } from 'graphql-ws/use/ws';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { authenticate, InvalidCredentialsError } from '../accounts/authenticate.js';
+import { readSessionCookie, type SessionCookieSettings } from '../accounts/session-cookie.js';
+import type { ClientInfo } from '../accounts/session.service.js';
+import type { Viewer } from '../accounts/viewer.js';
+import type { ServerMetrics } from '../http/metrics.js';
+import type { Logger } from '../logger.js';
+import { createContext, servicesFor, type ContextDeps, type GraphQLContext } from './context.js';
+import { formatError } from './errors.js';
+
+/** Close code for a socket whose session or token was revoked (graphql-ws reserves 4400–4499 for such). */
+export const CLOSE_REVOKED = 4401;
+
+type SocketExtra = {
+  socket: WebSocket;
+  request: IncomingMessage;
+  viewer?: Viewer;
+  client?: ClientInfo;
+  [key: string]: unknown;
+};
+
+export function clientInfo(request: IncomingMessage): ClientInfo {
+  const userAgent = request.headers['user-agent'];
+  return {
+    ip: request.socket.remoteAddress,
+    userAgent: typeof userAgent === 'string' ? userAgent : undefined,
+  };
+}
+
+/**
+ * graphql-ws on the HTTP server's /graphql path. The handshake authenticates by
+ * an API token in connectionParams, or by the session cookie — but only when
+ * the page's Origin is allowed, so another site cannot ride a victim's cookie
+ * (cross-site WebSocket hijacking). A socket opened by a session or token
+ * closes the moment that session or token is revoked.
+ */
+export function serveGraphQLOverWebSocket(options: {
+  schema: GraphQLSchema;
+  httpServer: HttpServer;
+  path: string;
+  deps: ContextDeps;
+  allowedOrigins: string[];
+  cookie: SessionCookieSettings;
+  metrics: ServerMetrics;
+  log: Logger;
+}): { dispose(): Promise<void> } {
+  const { deps, metrics, log } = options;
+  const wsServer = new WebSocketServer({ server: options.httpServer, path: options.path });
+  wsServer.on('connection', (socket) => {
+    metrics.webSocketOpened();
+    socket.once('close', () => metrics.webSocketClosed());
+  });
+
+  const socketsByCredential = new Map<string, Set<WebSocket>>();
+  const credentialKey = (viewer: Viewer) =>
+    viewer.token ? `token:${viewer.token.id}` : viewer.sessionId ? `session:${viewer.sessionId}` : undefined;
+  const closeAll = (key: string) => {
+    for (const socket of socketsByCredential.get(key) ?? [])
+      socket.close(CLOSE_REVOKED, 'Credentials revoked');
+    socketsByCredential.delete(key);
+  };
+  const stopListening = listenForRevocations(deps, closeAll);
+
+  const handle = useServer<Record<string, unknown>, SocketExtra>(
+    {
+      schema: options.schema,
+      onConnect: async (ctx) => {
+        const { request, socket } = ctx.extra;
+        const origin = request.headers.origin;
+        const apiToken = ctx.connectionParams?.authToken;
+        if (apiToken !== undefined && typeof apiToken !== 'string') return false;
+        if (apiToken === undefined && origin !== undefined && !options.allowedOrigins.includes(origin)) {
+          log.warn({ origin }, 'refused a WebSocket from a page on another origin');
+          return false;
+        }
+        try {
+          const viewer = await authenticate(
+            { apiToken, sessionToken: readSessionCookie(request.headers.cookie, options.cookie) },
+            servicesFor(deps),
+          );
+          ctx.extra.viewer = viewer;
+          ctx.extra.client = clientInfo(request);
+          const key = viewer && credentialKey(viewer);
+          if (key) {
+            const sockets = socketsByCredential.get(key) ?? new Set();
+            sockets.add(socket);
+            socketsByCredential.set(key, sockets);
+            socket.once('close', () => sockets.delete(socket));
+          }
+          return true;
+        } catch (error) {
+          if (error instanceof InvalidCredentialsError) return false;
+          throw error;
+        }
+      },
+      context: (ctx) => createContext(deps, { viewer: ctx.extra.viewer, client: ctx.extra.client ?? {} }),
+      onNext: (_ctx, _id, _payload, args, result) => {
+        if (!result.errors) return undefined;
+        const context = args.contextValue as GraphQLContext;
+        return { ...result, errors: result.errors.map((error) => formatError(error, context.log, context)) };
+      },
+      onError: (_ctx, _id, _payload, errors) => errors.map((error) => formatError(error, log)),
+    },
+    wsServer,
+  );
+
+  return {
+    async dispose() {
+      stopListening();
+      await handle.dispose();
+    },
+  };
+}
+
+function listenForRevocations(deps: ContextDeps, closeAll: (key: string) => void): () => void {
+  const subscriptions = [
+    deps.pubSub.subscribe('session.revoked'),
+    deps.pubSub.subscribe('api_token.revoked'),
+  ] as const;
+  void (async () => {
+    for await (const { sessionId } of subscriptions[0]) closeAll(`session:${sessionId}`);
+  })();
+  void (async () => {
+    for await (const { apiTokenId } of subscriptions[1]) closeAll(`token:${apiTokenId}`);
+  })();
+  return () => {
+    for (const subscription of subscriptions) void subscription.return?.();
+  };
+}
