@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { AccountService, type AccountMailer } from './accounts/account.service.js';
 import { ApiTokenService } from './accounts/api-token.service.js';
+import { MembershipService, type InvitationMailer } from './accounts/membership.service.js';
 import { OrganizationService } from './accounts/organization.service.js';
 import type { PasswordHasher } from './accounts/password-hasher.js';
 import { SessionService, type SessionPolicy } from './accounts/session.service.js';
@@ -18,7 +19,7 @@ export interface ServiceDeps {
   pubSub: DaestroPubSub;
   hasher: PasswordHasher;
   throttle: Throttle;
-  mailer: AccountMailer;
+  mailer: AccountMailer & InvitationMailer;
   publicUrl: string;
   sessionPolicy: SessionPolicy;
 }
@@ -29,6 +30,7 @@ export interface Services {
   accounts: AccountService;
   sessions: SessionService;
   organizations: OrganizationService;
+  memberships: MembershipService;
   apiTokens: ApiTokenService;
   projects: ProjectService;
   audit: AuditService;
@@ -41,6 +43,7 @@ export function createServices(em: EntityManager, deps: ServiceDeps): Services {
   const audit = new AuditService(em);
   const projects = new ProjectService(em);
   const organizations = new OrganizationService(em, projects);
+  const limits = new LimitsService();
   const sessions = new SessionService(em, deps.sessionPolicy, deps.pubSub, audit);
   return {
     system: new SystemService(em, deps.facts),
@@ -54,10 +57,18 @@ export function createServices(em: EntityManager, deps: ServiceDeps): Services {
     }),
     sessions,
     organizations,
+    memberships: new MembershipService(em, {
+      organizations,
+      projects,
+      audit,
+      limits,
+      mailer: deps.mailer,
+      publicUrl: deps.publicUrl,
+    }),
     apiTokens: new ApiTokenService(em, organizations, projects, audit, deps.pubSub),
     projects,
     audit,
-    limits: new LimitsService(),
+    limits,
     outbox: new OutboxService(em),
     throttle: deps.throttle,
   };

@@ -2,6 +2,9 @@ import { ArrayMaxSize, ArrayMinSize, IsEmail, Length, MaxLength } from 'class-va
 import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { PlanCode } from '../billing/plans.js';
 import { ApiToken, ApiTokenScope } from './api-token.entity.js';
+import { Invitation } from './invitation.entity.js';
+import { MembershipRole } from './membership.entity.js';
+import { Organization } from './organization.entity.js';
 import { Session } from './session.entity.js';
 import { User } from './user.entity.js';
 
@@ -179,4 +182,95 @@ export class PlanType {
 
   @Field(() => PlanLimitsType)
   limits!: PlanLimitsType;
+}
+
+@ObjectType({ description: 'A person in an organization and their role.' })
+export class Member {
+  @Field(() => User)
+  user!: User;
+
+  @Field(() => MembershipRole)
+  role!: MembershipRole;
+
+  @Field()
+  joinedAt!: Date;
+}
+
+@InputType()
+export class CreateOrganizationInput {
+  @Field()
+  @Length(1, 100)
+  name!: string;
+}
+
+@InputType()
+export class InviteMemberInput {
+  @Field(() => ID)
+  organizationId!: string;
+
+  @Field()
+  @IsEmail({}, { message: 'email must be an email address' })
+  @MaxLength(254)
+  email!: string;
+
+  @Field(() => MembershipRole)
+  role!: MembershipRole;
+}
+
+@InputType()
+export class InvitationIdInput {
+  @Field(() => ID)
+  invitationId!: string;
+}
+
+@InputType()
+export class AcceptInvitationInput {
+  @Field({ description: 'The token from the emailed link.' })
+  @MaxLength(200)
+  token!: string;
+}
+
+@InputType()
+export class ChangeMemberRoleInput {
+  @Field(() => ID)
+  organizationId!: string;
+
+  @Field(() => ID)
+  userId!: string;
+
+  @Field(() => MembershipRole)
+  role!: MembershipRole;
+}
+
+@InputType()
+export class RemoveMemberInput {
+  @Field(() => ID)
+  organizationId!: string;
+
+  @Field(() => ID, { description: 'Your own id to leave the organization.' })
+  userId!: string;
+}
+
+@ObjectType()
+export class OrganizationPayload {
+  @Field(() => Organization)
+  organization!: Organization;
+}
+
+@ObjectType()
+export class InvitationPayload {
+  @Field(() => Invitation)
+  invitation!: Invitation;
+}
+
+@ObjectType()
+export class MemberPayload {
+  @Field(() => Member)
+  member!: Member;
+}
+
+@ObjectType()
+export class RemoveMemberPayload {
+  @Field(() => ID)
+  removedUserId!: string;
 }

@@ -2,7 +2,9 @@ import { Arg, Ctx, FieldResolver, ID, Query, Resolver, Root } from 'type-graphql
 import { Auth } from '../graphql/auth.js';
 import type { GraphQLContext } from '../graphql/context.js';
 import { Project } from '../workloads/project.entity.js';
-import { PlanType } from './accounts.types.js';
+import { Member, PlanType } from './accounts.types.js';
+import { Invitation } from './invitation.entity.js';
+import { toMember } from './membership.resolver.js';
 import { MembershipRole } from './membership.entity.js';
 import { Organization } from './organization.entity.js';
 
@@ -41,6 +43,22 @@ export class OrganizationResolver {
     const projects = await services.projects.listForOrganization(organization.id);
     const onlyProject = viewer?.token?.projectId;
     return onlyProject ? projects.filter((project) => project.id === onlyProject) : projects;
+  }
+
+  @FieldResolver(() => [Member])
+  async members(
+    @Root() organization: Organization,
+    @Ctx() { viewer, services }: GraphQLContext,
+  ): Promise<Member[]> {
+    return (await services.memberships.listMembers(viewer!, organization.id)).map(toMember);
+  }
+
+  @FieldResolver(() => [Invitation], { description: 'Pending invitations; for owners and admins.' })
+  invitations(
+    @Root() organization: Organization,
+    @Ctx() { viewer, services }: GraphQLContext,
+  ): Promise<Invitation[]> {
+    return services.memberships.listPendingInvitations(viewer!, organization.id);
   }
 
   @FieldResolver(() => PlanType)

@@ -4,7 +4,7 @@ import type { ClientInfo } from './session.service.js';
 
 /** Operations a stranger could repeat to guess passwords, flood inboxes or farm accounts. */
 export type ThrottledAction =
-  'signUp' | 'logIn' | 'resendVerificationEmail' | 'requestPasswordReset' | 'resetPassword';
+  'signUp' | 'logIn' | 'resendVerificationEmail' | 'requestPasswordReset' | 'resetPassword' | 'inviteMember';
 
 interface Budget {
   points: number;
@@ -24,6 +24,10 @@ const BUDGETS: Record<ThrottledAction, { perIp: Budget; perAccount?: Budget }> =
     perAccount: { points: 3, durationSeconds: 900 },
   },
   resetPassword: { perIp: { points: 20, durationSeconds: 900 } },
+  inviteMember: {
+    perIp: { points: 50, durationSeconds: 3600 },
+    perAccount: { points: 30, durationSeconds: 3600 },
+  },
 };
 
 export const RATE_LIMIT_TABLE = 'rate_limit';

@@ -1,5 +1,6 @@
 import { ApiToken } from '../accounts/api-token.entity.js';
 import { EmailLink } from '../accounts/email-link.entity.js';
+import { Invitation } from '../accounts/invitation.entity.js';
 import { Membership } from '../accounts/membership.entity.js';
 import { Organization } from '../accounts/organization.entity.js';
 import { Session } from '../accounts/session.entity.js';
@@ -17,6 +18,7 @@ export const entities = [
   EmailLink,
   Organization,
   Membership,
+  Invitation,
   ApiToken,
   Project,
   AuditEvent,

@@ -3,6 +3,7 @@ import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphq
 import { buildSchema } from 'type-graphql';
 import { AccountResolver } from '../accounts/account.resolver.js';
 import { ApiTokenResolver } from '../accounts/api-token.resolver.js';
+import { MembershipResolver } from '../accounts/membership.resolver.js';
 import { OrganizationResolver } from '../accounts/organization.resolver.js';
 import { SessionResolver } from '../accounts/session.resolver.js';
 import { MailResolver } from '../mail/mail.resolver.js';
@@ -17,6 +18,7 @@ const resolvers = [
   AccountResolver,
   SessionResolver,
   OrganizationResolver,
+  MembershipResolver,
   ApiTokenResolver,
   AuditResolver,
   MailResolver,

@@ -12,7 +12,14 @@ export type AuditAction =
   | 'user.password_reset'
   | 'session.revoked'
   | 'api_token.created'
-  | 'api_token.revoked';
+  | 'api_token.revoked'
+  | 'organization.created'
+  | 'member.invited'
+  | 'member.invitation_revoked'
+  | 'member.joined'
+  | 'member.role_changed'
+  | 'member.removed'
+  | 'member.left';
 
 export interface AuditRecord {
   action: AuditAction;

@@ -2,6 +2,7 @@ import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261127120000_installation } from './Migration20261127120000_installation.js';
 import { Migration20261127123000_accounts } from './Migration20261127123000_accounts.js';
 import { Migration20261127130000_mail_outbox } from './Migration20261127130000_mail_outbox.js';
+import { Migration20261127135000_invitations } from './Migration20261127135000_invitations.js';
 
 /**
  * Every migration, in order. Listed explicitly (not discovered by path) so that
@@ -13,4 +14,5 @@ export const migrations: MigrationObject[] = [
   { name: 'Migration20261127120000_installation', class: Migration20261127120000_installation },
   { name: 'Migration20261127123000_accounts', class: Migration20261127123000_accounts },
   { name: 'Migration20261127130000_mail_outbox', class: Migration20261127130000_mail_outbox },
+  { name: 'Migration20261127135000_invitations', class: Migration20261127135000_invitations },
 ];
