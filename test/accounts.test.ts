@@ -263,6 +263,53 @@ describe('sign-in, sessions and revocation', () => {
   });
 });
 
+describe('profile, password and email changes', () => {
+  const CHANGE_PASSWORD = `mutation P($current: String!, $new: String!) {
+    changePassword(input: { currentPassword: $current, newPassword: $new }) { user { id } } }`;
+  const CHANGE_EMAIL = `mutation E($email: String!, $current: String!) {
+    changeEmail(input: { newEmail: $email, currentPassword: $current }) { user { email emailVerifiedAt } } }`;
+
+  it('changes the password with the current one, ending other sessions and renewing this one', async () => {
+    const { client: here, email } = await signUp();
+    const elsewhere = new CookieClient(server.url);
+    await elsewhere.graphql(LOG_IN, { input: { email, password: PASSWORD } });
+    const before = here.cookies.get('daestro_session');
+
+    const wrong = await here.graphql(CHANGE_PASSWORD, {
+      current: 'not it at all',
+      new: 'a new long passphrase',
+    });
+    expect(wrong.errors?.[0]).toMatchObject({
+      message: 'The current password is incorrect.',
+      extensions: { code: 'BAD_USER_INPUT', field: 'currentPassword' },
+    });
+    expect(
+      (await here.graphql(CHANGE_PASSWORD, { current: PASSWORD, new: 'a new long passphrase' })).errors,
+    ).toBeUndefined();
+    expect(here.cookies.get('daestro_session')).not.toBe(before);
+    expect((await here.graphql<{ me: { email: string } }>(ME)).data!.me.email).toBe(email);
+    expect((await elsewhere.graphql<{ me: unknown }>(ME)).data!.me).toBeNull();
+  });
+
+  it('changes the email with the password; the new address is unverified until its link is opened', async () => {
+    const { client, email } = await signUp();
+    const firstLink = await waitForMail(server, email, /verify/i);
+    const newEmail = uniqueEmail();
+    const changed = await client.graphql<{ changeEmail: { user: { email: string; emailVerifiedAt: null } } }>(
+      CHANGE_EMAIL,
+      { email: newEmail, current: PASSWORD },
+    );
+    expect(changed.data!.changeEmail.user).toEqual({ email: newEmail, emailVerifiedAt: null });
+    // The old link proves the old address only.
+    const VERIFY = `mutation V($token: String!) { verifyEmail(input: { token: $token }) { user { emailVerifiedAt } } }`;
+    expect(codeOf(await client.graphql(VERIFY, { token: tokenOf(firstLink.link) }))).toBe('BAD_USER_INPUT');
+    const newLink = await waitForMail(server, newEmail, /verify/i);
+    expect((await client.graphql(VERIFY, { token: tokenOf(newLink.link) })).errors).toBeUndefined();
+    const taken = await client.graphql(CHANGE_EMAIL, { email: (await signUp()).email, current: PASSWORD });
+    expect(taken.errors?.[0]?.extensions).toMatchObject({ code: 'CONFLICT', field: 'newEmail' });
+  });
+});
+
 describe('password reset', () => {
   it('answers the same for unknown emails, resets with a single-use link and ends every other session', async () => {
     const { client: oldBrowser, email } = await signUp();

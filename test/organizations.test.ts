@@ -31,6 +31,14 @@ async function person(name: string) {
       },
     },
   );
+  // Inviting needs a verified address; everyone here verifies through the emailed link.
+  const verification = await waitForMail(server, email, /verify/i);
+  await client.graphql(
+    'mutation V($token: String!) { verifyEmail(input: { token: $token }) { user { id } } }',
+    {
+      token: tokenOf(verification.link),
+    },
+  );
   return { client, email, id: data!.signUp.user.id };
 }
 
@@ -178,6 +186,29 @@ describe('organizations and roles', () => {
       (await owner.client.graphql(REMOVE, { org: organizationId, user: owner.id })).errors,
     ).toBeUndefined();
     expect(codeOf(await owner.client.graphql(MEMBERS, { org: organizationId }))).toBe('NOT_FOUND');
+  });
+
+  it('refuses invitations from an account whose email is not verified yet', async () => {
+    const client = new CookieClient(server.url);
+    await client.graphql('mutation S($input: SignUpInput!) { signUp(input: $input) { user { id } } }', {
+      input: {
+        name: 'Unverified',
+        email: `unverified.${Date.now()}@example.test`,
+        password: 'correct horse battery staple',
+        ageConfirmed: true,
+        acceptedPolicyVersion: policyVersion,
+      },
+    });
+    const { data } = await client.graphql<{ organizations: { id: string }[] }>('{ organizations { id } }');
+    const refused = await client.graphql(INVITE, {
+      org: data!.organizations[0]!.id,
+      email: 'x@example.test',
+      role: 'VIEWER',
+    });
+    expect(refused.errors?.[0]).toMatchObject({
+      message: 'Verify your email address first: open the link we sent you, or ask for a new one.',
+      extensions: { code: 'FORBIDDEN' },
+    });
   });
 
   it('enforces the plan’s member limit, counting pending invitations', async () => {

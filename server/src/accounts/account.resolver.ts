@@ -5,6 +5,8 @@ import { UserError } from '../graphql/errors.js';
 import { CURRENT_POLICY_VERSION } from '../privacy/policy.js';
 import {
   AcceptedPayload,
+  ChangeEmailInput,
+  ChangePasswordInput,
   LogInInput,
   LogOutPayload,
   PrivacyPolicy,
@@ -12,6 +14,8 @@ import {
   ResetPasswordInput,
   SignUpInput,
   SignedInPayload,
+  UpdateProfileInput,
+  UserPayload,
   VerifyEmailInput,
   VerifyEmailPayload,
 } from './accounts.types.js';
@@ -105,6 +109,47 @@ export class AccountResolver {
       await context.services.accounts.resetPassword(input.token, input.newPassword, context.client),
       cookie,
     );
+  }
+}
+
+@Resolver()
+export class ProfileResolver {
+  @Auth('SESSION')
+  @Mutation(() => UserPayload)
+  async updateProfile(
+    @Arg('input') input: UpdateProfileInput,
+    @Ctx() context: GraphQLContext,
+  ): Promise<UserPayload> {
+    return { user: await context.services.accounts.updateProfile(context.viewer!, input) };
+  }
+
+  @Auth('SESSION')
+  @Mutation(() => SignedInPayload, {
+    description: 'Needs the current password; ends every other session and renews this one.',
+  })
+  async changePassword(
+    @Arg('input') input: ChangePasswordInput,
+    @Ctx() context: GraphQLContext,
+  ): Promise<SignedInPayload> {
+    const cookie = requireCookieChannel(context);
+    await context.services.throttle.consume('confirmPassword', context.client, context.viewer!.email);
+    return startSession(
+      await context.services.accounts.changePassword(context.viewer!, input, context.client),
+      cookie,
+    );
+  }
+
+  @Auth('SESSION')
+  @Mutation(() => UserPayload, {
+    description:
+      'Needs the current password; the new address gets a verification link and is unverified until then.',
+  })
+  async changeEmail(
+    @Arg('input') input: ChangeEmailInput,
+    @Ctx() context: GraphQLContext,
+  ): Promise<UserPayload> {
+    await context.services.throttle.consume('confirmPassword', context.client, context.viewer!.email);
+    return { user: await context.services.accounts.changeEmail(context.viewer!, input, context.client) };
   }
 }
 

@@ -4,6 +4,8 @@ import { UserError } from '../graphql/errors.js';
 import type { AuditService } from '../privacy/audit.service.js';
 import { CURRENT_POLICY_VERSION } from '../privacy/policy.js';
 import { EmailLink, EmailLinkPurpose } from './email-link.entity.js';
+import { OAuthIdentity, type AuthProvider } from './oauth-identity.entity.js';
+import { slugOf } from './oauth-providers.js';
 import type { OrganizationService } from './organization.service.js';
 import type { PasswordHasher } from './password-hasher.js';
 import { hashSecretToken, newSecretToken } from './secret-token.js';
@@ -24,6 +26,21 @@ export interface SignUpInput {
   ageConfirmed: boolean;
   acceptedPolicyVersion: string;
   marketingOptIn?: boolean;
+}
+
+/** What every new account confirms, whichever way it signs up. */
+export interface Consent {
+  ageConfirmed: boolean;
+  acceptedPolicyVersion: string;
+  marketingOptIn?: boolean;
+}
+
+/** A person whose address an identity provider has verified (OAuth sign-up). */
+export interface ProviderSignUpInput extends Consent {
+  name: string;
+  email: string;
+  provider: AuthProvider;
+  providerUserId: string;
 }
 
 const VERIFICATION_LINK_HOURS = 24;
@@ -50,6 +67,57 @@ export class AccountService {
   ) {}
 
   async signUp(input: SignUpInput, client: ClientInfo): Promise<SignedIn> {
+    this.checkConsent(input);
+    const user = this.newUser(input, { passwordHash: await this.deps.hasher.hash(input.password) });
+    const organization = this.deps.organizations.createPersonal(user);
+    const link = this.createLink(user, EmailLinkPurpose.VERIFY_EMAIL, VERIFICATION_LINK_HOURS);
+    this.deps.audit.record({
+      action: 'user.signed_up',
+      actorId: user.id,
+      organizationId: organization.id,
+      client,
+    });
+    await this.flushNewAccount();
+    await this.deps.mailer.sendVerificationEmail({
+      to: user.email,
+      name: user.name,
+      link: this.url('verify-email', link),
+    });
+    const { token } = await this.deps.sessions.start(user, client);
+    return { user, sessionToken: token };
+  }
+
+  /**
+   * Signs up a person an identity provider vouches for: no password, the address
+   * already verified (so no verification mail), the provider identity linked in
+   * the same write as the account, its personal organization and audit events.
+   */
+  async signUpWithProvider(input: ProviderSignUpInput, client: ClientInfo): Promise<SignedIn> {
+    this.checkConsent(input);
+    const user = this.newUser(input, { emailVerifiedAt: new Date() });
+    const organization = this.deps.organizations.createPersonal(user);
+    this.em.create(OAuthIdentity, {
+      user,
+      provider: input.provider,
+      providerUserId: input.providerUserId,
+      email: user.email,
+    });
+    const details = { via: slugOf(input.provider) };
+    this.deps.audit.record({
+      action: 'user.signed_up',
+      actorId: user.id,
+      organizationId: organization.id,
+      client,
+      details,
+    });
+    this.deps.audit.record({ action: 'user.signed_in', actorId: user.id, client, details });
+    await this.flushNewAccount();
+    const { token } = await this.deps.sessions.start(user, client);
+    return { user, sessionToken: token };
+  }
+
+  /** Refuses a sign-up without the age confirmation or the current policy version. */
+  checkConsent(input: Consent): void {
     if (!input.ageConfirmed) {
       throw UserError.badUserInput('Daestro is for people aged 16 or older; please confirm your age.', {
         field: 'ageConfirmed',
@@ -61,45 +129,41 @@ export class AccountService {
         { field: 'acceptedPolicyVersion', currentVersion: CURRENT_POLICY_VERSION },
       );
     }
+  }
+
+  /** A new user with its consent recorded now; added to the unit of work. */
+  private newUser(
+    input: Consent & { name: string; email: string },
+    credentials: { passwordHash?: string; emailVerifiedAt?: Date },
+  ): User {
     const now = new Date();
-    const user = this.em.create(User, {
+    return this.em.create(User, {
       name: input.name.trim(),
       email: normalizeEmail(input.email),
-      passwordHash: await this.deps.hasher.hash(input.password),
+      ...credentials,
       ageConfirmedAt: now,
       acceptedPolicyVersion: CURRENT_POLICY_VERSION,
       policyAcceptedAt: now,
       marketingOptIn: input.marketingOptIn ?? false,
     });
-    const organization = this.deps.organizations.createPersonal(user);
-    const link = this.createLink(user, EmailLinkPurpose.VERIFY_EMAIL, VERIFICATION_LINK_HOURS);
-    this.deps.audit.record({
-      action: 'user.signed_up',
-      actorId: user.id,
-      organizationId: organization.id,
-      client,
-    });
+  }
+
+  /** Writes a new account; a taken email (or provider identity) is a CONFLICT the person can act on. */
+  private async flushNewAccount(): Promise<void> {
     try {
       await this.em.flush();
     } catch (error) {
       if (error instanceof UniqueConstraintViolationException) {
         this.em.clear();
-        throw UserError.conflict(
-          'An account with this email already exists. Sign in, or reset your password.',
-          {
-            field: 'email',
-          },
-        );
+        if (error.message.includes('oauth_identity')) {
+          throw UserError.conflict('This account is already linked to a Daestro account: sign in with it.');
+        }
+        throw UserError.conflict('An account with this email already exists. Sign in, or reset your password.', {
+          field: 'email',
+        });
       }
       throw error;
     }
-    await this.deps.mailer.sendVerificationEmail({
-      to: user.email,
-      name: user.name,
-      link: this.url('verify-email', link),
-    });
-    const { token } = await this.deps.sessions.start(user, client);
-    return { user, sessionToken: token };
   }
 
   async logIn(email: string, password: string, client: ClientInfo): Promise<SignedIn> {
@@ -183,6 +247,67 @@ export class AccountService {
     await this.deps.sessions.revokeAllOf(user.id);
     const { token: sessionToken } = await this.deps.sessions.start(user, client);
     return { user, sessionToken };
+  }
+
+  async updateProfile(viewer: Viewer, input: { name?: string; marketingOptIn?: boolean }): Promise<User> {
+    const user = await this.viewerUser(viewer);
+    if (input.name !== undefined) user.name = input.name.trim();
+    if (input.marketingOptIn !== undefined) user.marketingOptIn = input.marketingOptIn;
+    await this.em.flush();
+    return user;
+  }
+
+  /** Changes the password (the current one is required), ends every other session and rotates this one. */
+  async changePassword(
+    viewer: Viewer,
+    input: { currentPassword: string; newPassword: string },
+    client: ClientInfo,
+  ): Promise<SignedIn> {
+    const user = await this.requirePassword(viewer, input.currentPassword);
+    user.passwordHash = await this.deps.hasher.hash(input.newPassword);
+    this.deps.audit.record({ action: 'user.password_changed', actorId: user.id, client });
+    await this.em.flush();
+    await this.deps.sessions.revokeAllOf(user.id);
+    const { token } = await this.deps.sessions.start(user, client);
+    return { user, sessionToken: token };
+  }
+
+  /** Changes the email address (the password is required); the new address must be verified again. */
+  async changeEmail(
+    viewer: Viewer,
+    input: { newEmail: string; currentPassword: string },
+    client: ClientInfo,
+  ): Promise<User> {
+    const user = await this.requirePassword(viewer, input.currentPassword);
+    const previous = user.email;
+    user.email = normalizeEmail(input.newEmail);
+    if (user.email === previous) return user;
+    user.emailVerifiedAt = undefined;
+    const link = this.createLink(user, EmailLinkPurpose.VERIFY_EMAIL, VERIFICATION_LINK_HOURS);
+    this.deps.audit.record({ action: 'user.email_changed', actorId: user.id, client, details: { previous } });
+    try {
+      await this.em.flush();
+    } catch (error) {
+      if (error instanceof UniqueConstraintViolationException) {
+        this.em.clear();
+        throw UserError.conflict('Another account uses this email address.', { field: 'newEmail' });
+      }
+      throw error;
+    }
+    await this.deps.mailer.sendVerificationEmail({
+      to: user.email,
+      name: user.name,
+      link: this.url('verify-email', link),
+    });
+    return user;
+  }
+
+  private async requirePassword(viewer: Viewer, password: string): Promise<User> {
+    const user = await this.viewerUser(viewer);
+    if (!user.passwordHash || !(await this.deps.hasher.verify(user.passwordHash, password))) {
+      throw UserError.badUserInput('The current password is incorrect.', { field: 'currentPassword' });
+    }
+    return user;
   }
 
   private createLink(user: User, purpose: EmailLinkPurpose, validHours: number): string {

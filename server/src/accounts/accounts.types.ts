@@ -274,3 +274,44 @@ export class RemoveMemberPayload {
   @Field(() => ID)
   removedUserId!: string;
 }
+
+@InputType()
+export class UpdateProfileInput {
+  @Field({ nullable: true })
+  @Length(1, 100)
+  name?: string;
+
+  @Field({ nullable: true })
+  marketingOptIn?: boolean;
+}
+
+@InputType()
+export class ChangePasswordInput {
+  @Field()
+  @MaxLength(PASSWORD_RULE.max)
+  currentPassword!: string;
+
+  @Field()
+  @Length(PASSWORD_RULE.min, PASSWORD_RULE.max, {
+    message: `newPassword must be ${PASSWORD_RULE.min} to ${PASSWORD_RULE.max} characters long`,
+  })
+  newPassword!: string;
+}
+
+@InputType()
+export class ChangeEmailInput {
+  @Field()
+  @IsEmail({}, { message: 'newEmail must be an email address' })
+  @MaxLength(254)
+  newEmail!: string;
+
+  @Field()
+  @MaxLength(PASSWORD_RULE.max)
+  currentPassword!: string;
+}
+
+@ObjectType()
+export class UserPayload {
+  @Field(() => User)
+  user!: User;
+}

@@ -33,7 +33,8 @@ export class MembershipResolver {
     return { organization: await services.memberships.createOrganization(viewer!, input.name, client) };
   }
 
-  @Auth('SESSION')
+  // VERIFIED: an account that has not proven its own address must not send mail to others.
+  @Auth('SESSION', 'VERIFIED')
   @Mutation(() => InvitationPayload, {
     description: 'Emails an invitation (valid 7 days). Admins invite; only owners invite owners.',
   })

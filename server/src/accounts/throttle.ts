@@ -4,7 +4,15 @@ import type { ClientInfo } from './session.service.js';
 
 /** Operations a stranger could repeat to guess passwords, flood inboxes or farm accounts. */
 export type ThrottledAction =
-  'signUp' | 'logIn' | 'resendVerificationEmail' | 'requestPasswordReset' | 'resetPassword' | 'inviteMember';
+  | 'signUp'
+  | 'logIn'
+  | 'resendVerificationEmail'
+  | 'requestPasswordReset'
+  | 'resetPassword'
+  | 'inviteMember'
+  | 'confirmPassword'
+  | 'oauthStart'
+  | 'oauthCallback';
 
 interface Budget {
   points: number;
@@ -24,6 +32,14 @@ const BUDGETS: Record<ThrottledAction, { perIp: Budget; perAccount?: Budget }> =
     perAccount: { points: 3, durationSeconds: 900 },
   },
   resetPassword: { perIp: { points: 20, durationSeconds: 900 } },
+  // Sign-in with GitHub or Google (accounts/oauth.routes.ts): each start writes a row, each callback spends a code.
+  oauthStart: { perIp: { points: 30, durationSeconds: 900 } },
+  oauthCallback: { perIp: { points: 30, durationSeconds: 900 } },
+  // Changing a password or email needs the current password: a stolen session must not guess it.
+  confirmPassword: {
+    perIp: { points: 30, durationSeconds: 900 },
+    perAccount: { points: 10, durationSeconds: 900 },
+  },
   inviteMember: {
     perIp: { points: 50, durationSeconds: 3600 },
     perAccount: { points: 30, durationSeconds: 3600 },

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
 import { buildSchema } from 'type-graphql';
-import { AccountResolver } from '../accounts/account.resolver.js';
+import { AccountResolver, ProfileResolver } from '../accounts/account.resolver.js';
 import { ApiTokenResolver } from '../accounts/api-token.resolver.js';
 import { MembershipResolver } from '../accounts/membership.resolver.js';
 import { OrganizationResolver } from '../accounts/organization.resolver.js';
@@ -16,6 +16,7 @@ import { createDaestroPubSub, type DaestroPubSub } from './pubsub.js';
 const resolvers = [
   SystemResolver,
   AccountResolver,
+  ProfileResolver,
   SessionResolver,
   OrganizationResolver,
   MembershipResolver,
