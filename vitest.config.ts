@@ -33,6 +33,20 @@ export default defineConfig({
         },
       },
       'web/vitest.config.ts',
+      // Benchmarks are not part of the pass/fail run: `pnpm bench` runs them alone.
+      ...(process.env.DAESTRO_BENCH
+        ? [
+            {
+              extends: true as const,
+              test: {
+                name: 'bench',
+                include: ['test/bench/**/*.bench.ts'],
+                globalSetup: ['test/support/global-setup.ts'],
+                testTimeout: 300_000,
+              },
+            },
+          ]
+        : []),
     ],
   },
 });
