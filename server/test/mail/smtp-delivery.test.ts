@@ -1,58 +1,13 @@
-import type { AddressInfo } from 'node:net';
-import { simpleParser, type AddressObject, type ParsedMail } from 'mailparser';
+import type { AddressObject } from 'mailparser';
 import pg from 'pg';
-import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MailService, registerMailWorker } from '../../src/mail/mail.service.js';
 import { SmtpTransport } from '../../src/mail/transports/smtp.transport.js';
 import { startJobQueue, type JobQueue } from '../../src/queue/job-queue.js';
 import { useTestDatabase } from '../../../test/support/database.js';
 import { captureLogs } from '../../../test/support/log-capture.js';
+import { startSmtpServer } from '../../../test/support/smtp-server.js';
 import { waitFor } from '../support/wait-for.js';
-
-interface Received {
-  envelopeTo: string[];
-  mail: ParsedMail;
-}
-
-/**
- * A real SMTP server on 127.0.0.1 that keeps what it receives. `refuseNext`
- * answers the next message with a temporary failure, as a busy relay does.
- */
-async function startSmtpServer() {
-  const received: Received[] = [];
-  const state = { refuseNext: 0 };
-  const server = new SMTPServer({
-    secure: false,
-    authOptional: true,
-    disabledCommands: ['STARTTLS'],
-    logger: false,
-    onData(stream, session, callback) {
-      simpleParser(stream)
-        .then((mail) => {
-          if (state.refuseNext > 0) {
-            state.refuseNext -= 1;
-            const busy = Object.assign(new Error('Mailbox busy, try again later'), { responseCode: 451 });
-            return callback(busy);
-          }
-          received.push({ envelopeTo: session.envelope.rcptTo.map((rcpt) => rcpt.address), mail });
-          callback();
-        })
-        .catch(callback);
-    },
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.server.address() as AddressInfo;
-  return {
-    url: `smtp://127.0.0.1:${port}`,
-    received,
-    state,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
 
 function addresses(field: AddressObject | AddressObject[] | undefined): string[] {
   return [field ?? []].flat().flatMap((group) => group.value.map((entry) => entry.address ?? ''));
