@@ -24,6 +24,8 @@ export interface Config {
     absoluteTimeoutSeconds: number;
   };
   mail: MailConfig;
+  /** Sign-in with GitHub or Google; a provider is absent unless both its client id and secret are set. */
+  oauth: OAuthConfig;
 }
 
 export const MAIL_TRANSPORTS = ['resend', 'smtp', 'outbox'] as const;
@@ -41,6 +43,23 @@ export interface MailConfig {
 }
 
 const DEFAULT_MAIL_FROM = 'Daestro <daestro@localhost>';
+
+/** An OAuth app registered with a provider, and where that provider's endpoints are. */
+export interface OAuthClientConfig {
+  clientId: string;
+  /** Secret. */
+  clientSecret: string;
+  authorizationUrl: string;
+  tokenUrl: string;
+}
+
+export interface OAuthConfig {
+  github?: OAuthClientConfig & {
+    /** The REST API base, for the profile and email addresses. */
+    apiUrl: string;
+  };
+  google?: OAuthClientConfig & { userinfoUrl: string };
+}
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -82,6 +101,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     problems,
   );
   const mail = parseMail(read, problems);
+  const oauth = parseOAuth(read, problems);
 
   if (problems.length > 0) throw new ConfigError(problems);
   return {
@@ -95,6 +115,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     allowedOrigins,
     sessions: { idleTimeoutSeconds, absoluteTimeoutSeconds },
     mail,
+    oauth,
   };
 }
 
@@ -212,6 +233,71 @@ function parseMail(read: (name: string) => string | undefined, problems: string[
     from,
     ...(resendApiKey !== undefined && { resendApiKey }),
     ...(smtpUrl !== undefined && { smtpUrl }),
+  };
+}
+
+/**
+ * A provider is enabled when both its client id and secret are set. The endpoint
+ * overrides exist for GitHub Enterprise, proxies and tests (a local mock server);
+ * an overridden Google issuer serves /authorize, /token and /userinfo under it.
+ */
+function parseOAuth(read: (name: string) => string | undefined, problems: string[]): OAuthConfig {
+  const client = (prefix: string, label: string) => {
+    const clientId = read(`${prefix}_CLIENT_ID`);
+    const clientSecret = read(`${prefix}_CLIENT_SECRET`);
+    if ((clientId === undefined) !== (clientSecret === undefined)) {
+      problems.push(
+        `set both ${prefix}_CLIENT_ID and ${prefix}_CLIENT_SECRET to enable sign-in with ${label}, or neither`,
+      );
+    }
+    return clientId !== undefined && clientSecret !== undefined ? { clientId, clientSecret } : undefined;
+  };
+  /** An http(s) base URL without a trailing slash, or undefined when unset (or invalid: a problem is noted). */
+  const baseUrl = (name: string, example: string): string | undefined => {
+    const raw = read(name);
+    if (raw === undefined) return undefined;
+    try {
+      const url = new URL(raw);
+      if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.search || url.hash)
+        throw new Error();
+      return url.href.replace(/\/+$/, '');
+    } catch {
+      problems.push(`${name} must be an http(s) URL without a query, such as ${example}, got "${raw}"`);
+      return undefined;
+    }
+  };
+
+  const githubUrl = baseUrl('GITHUB_OAUTH_URL', 'https://github.com') ?? 'https://github.com';
+  const githubApiUrl = baseUrl('GITHUB_API_URL', 'https://api.github.com') ?? 'https://api.github.com';
+  const googleIssuer = baseUrl('GOOGLE_OAUTH_URL', 'https://accounts.google.com');
+  const github = client('GITHUB', 'GitHub');
+  const google = client('GOOGLE', 'Google');
+  return {
+    ...(github && {
+      github: {
+        ...github,
+        authorizationUrl: `${githubUrl}/login/oauth/authorize`,
+        tokenUrl: `${githubUrl}/login/oauth/access_token`,
+        apiUrl: githubApiUrl,
+      },
+    }),
+    ...(google && {
+      google: {
+        ...google,
+        // Google's own endpoints sit on three hosts; only a stand-in issuer serves all three under one base.
+        ...(googleIssuer && googleIssuer !== 'https://accounts.google.com'
+          ? {
+              authorizationUrl: `${googleIssuer}/authorize`,
+              tokenUrl: `${googleIssuer}/token`,
+              userinfoUrl: `${googleIssuer}/userinfo`,
+            }
+          : {
+              authorizationUrl: 'https://accounts.google.com/o/oauth2/v2/auth',
+              tokenUrl: 'https://oauth2.googleapis.com/token',
+              userinfoUrl: 'https://openidconnect.googleapis.com/v1/userinfo',
+            }),
+      },
+    }),
   };
 }
 

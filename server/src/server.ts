@@ -2,6 +2,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { PasswordHasher } from './accounts/password-hasher.js';
+import { createOAuthProviders } from './accounts/oauth-providers.js';
+import { oauthRoutes } from './accounts/oauth.routes.js';
 import { sessionCookieSettings } from './accounts/session-cookie.js';
 import { Throttle } from './accounts/throttle.js';
 import type { Config } from './config.js';
@@ -50,13 +52,15 @@ export async function startServer(config: Config, log: Logger, database: Databas
     mailer: new MailService(queue),
     publicUrl: config.publicUrl,
     sessionPolicy: config.sessions,
+    oauthProviders: createOAuthProviders(config.oauth, config.publicUrl),
   };
+  const cookie = sessionCookieSettings(config.publicUrl, config.sessions.absoluteTimeoutSeconds);
   const graphql = await createGraphQLEndpoint({
     schema: await buildDaestroSchema(pubSub),
     httpServer,
     deps,
     allowedOrigins: config.allowedOrigins,
-    cookie: sessionCookieSettings(config.publicUrl, config.sessions.absoluteTimeoutSeconds),
+    cookie,
     metrics,
     log,
   });
@@ -64,6 +68,7 @@ export async function startServer(config: Config, log: Logger, database: Databas
   app.use(metrics.httpMiddleware);
   app.use(requestLog(log));
   app.use(healthRoutes({ isDatabaseReachable: () => database.isReachable(), registry: metrics.registry }));
+  app.use(oauthRoutes({ deps, cookie, log }));
   app.use(webRoutes(config.webDistDir));
   app.use(graphql.router);
   app.use(notFound);

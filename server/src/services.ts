@@ -2,6 +2,8 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { AccountService, type AccountMailer } from './accounts/account.service.js';
 import { ApiTokenService } from './accounts/api-token.service.js';
 import { MembershipService, type InvitationMailer } from './accounts/membership.service.js';
+import type { OAuthProvider } from './accounts/oauth-providers.js';
+import { OAuthService } from './accounts/oauth.service.js';
 import { OrganizationService } from './accounts/organization.service.js';
 import type { PasswordHasher } from './accounts/password-hasher.js';
 import { SessionService, type SessionPolicy } from './accounts/session.service.js';
@@ -22,6 +24,8 @@ export interface ServiceDeps {
   mailer: AccountMailer & InvitationMailer;
   publicUrl: string;
   sessionPolicy: SessionPolicy;
+  /** Sign-in with GitHub / Google: the configured providers only. */
+  oauthProviders: readonly OAuthProvider[];
 }
 
 /** Each domain's service, bound to one operation's EntityManager fork. */
@@ -29,6 +33,7 @@ export interface Services {
   system: SystemService;
   accounts: AccountService;
   sessions: SessionService;
+  oauth: OAuthService;
   organizations: OrganizationService;
   memberships: MembershipService;
   apiTokens: ApiTokenService;
@@ -45,17 +50,19 @@ export function createServices(em: EntityManager, deps: ServiceDeps): Services {
   const organizations = new OrganizationService(em, projects);
   const limits = new LimitsService();
   const sessions = new SessionService(em, deps.sessionPolicy, deps.pubSub, audit);
+  const accounts = new AccountService(em, {
+    hasher: deps.hasher,
+    sessions,
+    organizations,
+    audit,
+    mailer: deps.mailer,
+    publicUrl: deps.publicUrl,
+  });
   return {
     system: new SystemService(em, deps.facts),
-    accounts: new AccountService(em, {
-      hasher: deps.hasher,
-      sessions,
-      organizations,
-      audit,
-      mailer: deps.mailer,
-      publicUrl: deps.publicUrl,
-    }),
+    accounts,
     sessions,
+    oauth: new OAuthService(em, { providers: deps.oauthProviders, accounts, sessions, audit }),
     organizations,
     memberships: new MembershipService(em, {
       organizations,

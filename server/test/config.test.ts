@@ -155,3 +155,84 @@ describe('loadConfig: mail', () => {
     },
   );
 });
+
+describe('loadConfig: sign-in with GitHub and Google', () => {
+  const problemsOf = (env: Record<string, string>): string[] => {
+    try {
+      loadConfig(env);
+    } catch (error) {
+      return (error as ConfigError).problems;
+    }
+    return [];
+  };
+
+  it('enables no provider by default', () => {
+    expect(loadConfig({}).oauth).toEqual({});
+  });
+
+  it("enables a provider with both its client id and secret, on the provider's own endpoints", () => {
+    const { oauth } = loadConfig({
+      GITHUB_CLIENT_ID: 'gh-id',
+      GITHUB_CLIENT_SECRET: 'gh-secret',
+      GOOGLE_CLIENT_ID: 'g-id',
+      GOOGLE_CLIENT_SECRET: 'g-secret',
+    });
+    expect(oauth).toEqual({
+      github: {
+        clientId: 'gh-id',
+        clientSecret: 'gh-secret',
+        authorizationUrl: 'https://github.com/login/oauth/authorize',
+        tokenUrl: 'https://github.com/login/oauth/access_token',
+        apiUrl: 'https://api.github.com',
+      },
+      google: {
+        clientId: 'g-id',
+        clientSecret: 'g-secret',
+        authorizationUrl: 'https://accounts.google.com/o/oauth2/v2/auth',
+        tokenUrl: 'https://oauth2.googleapis.com/token',
+        userinfoUrl: 'https://openidconnect.googleapis.com/v1/userinfo',
+      },
+    });
+  });
+
+  it('takes endpoint overrides (GitHub Enterprise, a stand-in issuer) and secrets from files', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'daestro-config-'));
+    await writeFile(path.join(dir, 'secret'), 'from-file\n');
+    const { oauth } = loadConfig({
+      GITHUB_CLIENT_ID: 'gh-id',
+      GITHUB_CLIENT_SECRET_FILE: path.join(dir, 'secret'),
+      GITHUB_OAUTH_URL: 'https://github.example.com/',
+      GITHUB_API_URL: 'https://github.example.com/api/v3',
+      GOOGLE_CLIENT_ID: 'g-id',
+      GOOGLE_CLIENT_SECRET: 'g-secret',
+      GOOGLE_OAUTH_URL: 'http://127.0.0.1:9999/google/',
+    });
+    expect(oauth.github).toMatchObject({
+      clientSecret: 'from-file',
+      authorizationUrl: 'https://github.example.com/login/oauth/authorize',
+      tokenUrl: 'https://github.example.com/login/oauth/access_token',
+      apiUrl: 'https://github.example.com/api/v3',
+    });
+    expect(oauth.google).toMatchObject({
+      authorizationUrl: 'http://127.0.0.1:9999/google/authorize',
+      tokenUrl: 'http://127.0.0.1:9999/google/token',
+      userinfoUrl: 'http://127.0.0.1:9999/google/userinfo',
+    });
+  });
+
+  it('refuses half a client and bad endpoint URLs, without echoing the secret', () => {
+    expect(
+      problemsOf({
+        GITHUB_CLIENT_SECRET: 'hunter2',
+        GOOGLE_CLIENT_ID: 'g-id',
+        GOOGLE_OAUTH_URL: 'ftp://issuer',
+        GITHUB_API_URL: 'https://api.example.com/?x=1',
+      }),
+    ).toEqual([
+      'GITHUB_API_URL must be an http(s) URL without a query, such as https://api.github.com, got "https://api.example.com/?x=1"',
+      'GOOGLE_OAUTH_URL must be an http(s) URL without a query, such as https://accounts.google.com, got "ftp://issuer"',
+      'set both GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET to enable sign-in with GitHub, or neither',
+      'set both GOOGLE_CLIENT_ID and GOOGLE_CLIENT_SECRET to enable sign-in with Google, or neither',
+    ]);
+  });
+});

@@ -1,5 +1,5 @@
 import type { FormattedExecutionResult } from 'graphql';
-import { Agent, fetch } from 'undici';
+import { Agent, fetch, type Headers } from 'undici';
 
 let nextAddress = 10;
 
@@ -65,7 +65,38 @@ export class CookieClient {
       body: JSON.stringify({ query, variables }),
       dispatcher: this.dispatcher,
     });
-    for (const header of response.headers.getSetCookie()) {
+    this.remember(response.headers);
+    return { status: response.status, ...((await response.json()) as FormattedExecutionResult<T>) };
+  }
+
+  /**
+   * A browser navigation to a path on this site or an absolute URL (e.g. an OAuth
+   * provider), without following redirects. Cookies go to, and come from, this site only.
+   */
+  async get(pathOrUrl: string): Promise<{ status: number; location?: string; body: string }> {
+    const url = new URL(pathOrUrl, this.baseUrl);
+    const sameSite = url.origin === new URL(this.baseUrl).origin;
+    const cookieHeader = this.cookieHeader();
+    const response = await fetch(url, {
+      redirect: 'manual',
+      headers: {
+        accept: 'text/html',
+        'user-agent': 'Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0',
+        ...(sameSite && cookieHeader ? { cookie: cookieHeader } : {}),
+        ...this.headers,
+      },
+      dispatcher: this.dispatcher,
+    });
+    if (sameSite) this.remember(response.headers);
+    return {
+      status: response.status,
+      location: response.headers.get('location') ?? undefined,
+      body: await response.text(),
+    };
+  }
+
+  private remember(headers: Headers): void {
+    for (const header of headers.getSetCookie()) {
       const cookie = parseSetCookie(header);
       this.setCookies.push(cookie);
       if (cookie.value === '' || cookie.attributes.expires === 'Thu, 01 Jan 1970 00:00:00 GMT') {
@@ -74,7 +105,6 @@ export class CookieClient {
         this.cookies.set(cookie.name, cookie.value);
       }
     }
-    return { status: response.status, ...((await response.json()) as FormattedExecutionResult<T>) };
   }
 
   cookieHeader(): string {

@@ -158,9 +158,12 @@ export class AccountService {
         if (error.message.includes('oauth_identity')) {
           throw UserError.conflict('This account is already linked to a Daestro account: sign in with it.');
         }
-        throw UserError.conflict('An account with this email already exists. Sign in, or reset your password.', {
-          field: 'email',
-        });
+        throw UserError.conflict(
+          'An account with this email already exists. Sign in, or reset your password.',
+          {
+            field: 'email',
+          },
+        );
       }
       throw error;
     }

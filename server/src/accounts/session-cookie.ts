@@ -28,12 +28,22 @@ export function readSessionCookie(cookieHeader: string | undefined, settings: Se
 
 /** Sets or clears the session cookie on one HTTP response. */
 export interface SessionCookieWriter {
+  /**
+   * The value the request came with: a session token, or, before sign-in, the
+   * random value that binds an OAuth sign-in to this browser (accounts/oauth.service.ts).
+   */
+  readonly presented?: string;
   set(token: string): void;
   clear(): void;
 }
 
-export function sessionCookieWriter(res: Response, settings: SessionCookieSettings): SessionCookieWriter {
+export function sessionCookieWriter(
+  res: Response,
+  settings: SessionCookieSettings,
+  presented?: string,
+): SessionCookieWriter {
   return {
+    presented,
     set: (token) => res.cookie(settings.name, token, settings.options),
     clear: () => res.clearCookie(settings.name, { ...settings.options, maxAge: undefined }),
   };

@@ -2,6 +2,8 @@ import { ApiToken } from '../accounts/api-token.entity.js';
 import { EmailLink } from '../accounts/email-link.entity.js';
 import { Invitation } from '../accounts/invitation.entity.js';
 import { Membership } from '../accounts/membership.entity.js';
+import { OAuthAttempt, OAuthSignUpTicket } from '../accounts/oauth-attempt.entity.js';
+import { OAuthIdentity } from '../accounts/oauth-identity.entity.js';
 import { Organization } from '../accounts/organization.entity.js';
 import { Session } from '../accounts/session.entity.js';
 import { User } from '../accounts/user.entity.js';
@@ -16,6 +18,9 @@ export const entities = [
   User,
   Session,
   EmailLink,
+  OAuthIdentity,
+  OAuthAttempt,
+  OAuthSignUpTicket,
   Organization,
   Membership,
   Invitation,

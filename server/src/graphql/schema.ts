@@ -4,6 +4,7 @@ import { buildSchema } from 'type-graphql';
 import { AccountResolver, ProfileResolver } from '../accounts/account.resolver.js';
 import { ApiTokenResolver } from '../accounts/api-token.resolver.js';
 import { MembershipResolver } from '../accounts/membership.resolver.js';
+import { OAuthResolver } from '../accounts/oauth.resolver.js';
 import { OrganizationResolver } from '../accounts/organization.resolver.js';
 import { SessionResolver } from '../accounts/session.resolver.js';
 import { MailResolver } from '../mail/mail.resolver.js';
@@ -18,6 +19,7 @@ const resolvers = [
   AccountResolver,
   ProfileResolver,
   SessionResolver,
+  OAuthResolver,
   OrganizationResolver,
   MembershipResolver,
   ApiTokenResolver,

@@ -76,12 +76,10 @@ export async function createGraphQLEndpoint(options: {
     expressMiddleware(apollo, {
       context: async ({ req, res }) => {
         let viewer;
+        const sessionToken = readSessionCookie(req.headers.cookie, cookie);
         try {
           viewer = await authenticate(
-            {
-              apiToken: bearerToken(req.headers.authorization),
-              sessionToken: readSessionCookie(req.headers.cookie, cookie),
-            },
+            { apiToken: bearerToken(req.headers.authorization), sessionToken },
             servicesFor(deps),
           );
         } catch (error) {
@@ -94,7 +92,7 @@ export async function createGraphQLEndpoint(options: {
           requestId: String((req as { id?: unknown }).id ?? '') || undefined,
           viewer,
           client: clientInfo(req),
-          sessionCookie: sessionCookieWriter(res, cookie),
+          sessionCookie: sessionCookieWriter(res, cookie, sessionToken),
         });
       },
     }),

@@ -14,6 +14,11 @@ const PUBLIC_OPERATIONS = [
   'Mutation.verifyEmail',
   'Mutation.requestPasswordReset',
   'Mutation.resetPassword',
+  // Sign-in with GitHub/Google: which buttons to show, and finishing a new person's sign-up
+  // (the ticket only works in the browser that signed in with the provider).
+  'Query.authProviders',
+  'Query.oauthSignUp',
+  'Mutation.completeOAuthSignUp',
   'Subscription.serverTicks',
 ].sort();
 

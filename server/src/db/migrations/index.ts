@@ -3,6 +3,7 @@ import { Migration20261127120000_installation } from './Migration20261127120000_
 import { Migration20261127123000_accounts } from './Migration20261127123000_accounts.js';
 import { Migration20261127130000_mail_outbox } from './Migration20261127130000_mail_outbox.js';
 import { Migration20261127135000_invitations } from './Migration20261127135000_invitations.js';
+import { Migration20261127140000_oauth } from './Migration20261127140000_oauth.js';
 
 /**
  * Every migration, in order. Listed explicitly (not discovered by path) so that
@@ -15,4 +16,5 @@ export const migrations: MigrationObject[] = [
   { name: 'Migration20261127123000_accounts', class: Migration20261127123000_accounts },
   { name: 'Migration20261127130000_mail_outbox', class: Migration20261127130000_mail_outbox },
   { name: 'Migration20261127135000_invitations', class: Migration20261127135000_invitations },
+  { name: 'Migration20261127140000_oauth', class: Migration20261127140000_oauth },
 ];
