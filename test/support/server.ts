@@ -1,6 +1,6 @@
-import net from 'node:net';
 import { loadConfig } from '../../server/src/config.js';
 import { openDatabase, type Database } from '../../server/src/db/database.js';
+import { findFreePort } from '../../server/src/db/embedded-postgres.js';
 import { createLogger, type Logger } from '../../server/src/logger.js';
 import { startServer } from '../../server/src/server.js';
 import { useTestDatabase } from './database.js';
@@ -25,7 +25,7 @@ export async function startTestServer(
 ): Promise<TestServer> {
   // A concrete port (not 0) so PUBLIC_URL, derived from it, is the address the server really has.
   const config = loadConfig({
-    PORT: String(await freePort()),
+    PORT: String(await findFreePort()),
     HOST: '127.0.0.1',
     DATABASE_URL: await useTestDatabase(),
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
@@ -47,15 +47,4 @@ export async function startTestServer(
       await database.close();
     },
   };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
 }

@@ -12,8 +12,21 @@ registerEnumType(PlanCode, { name: 'PlanCode', description: 'The plans an organi
 
 const PASSWORD_RULE = { min: 10, max: 256 } as const;
 
+/** What every new account agrees to, however it signs up (password or OAuth). */
 @InputType()
-export class SignUpInput {
+export abstract class ConsentInput {
+  @Field({ description: 'The person confirms they are 16 or older.' })
+  ageConfirmed!: boolean;
+
+  @Field({ description: 'The privacy policy version shown to the person (privacyPolicy.version).' })
+  acceptedPolicyVersion!: string;
+
+  @Field({ nullable: true })
+  marketingOptIn?: boolean;
+}
+
+@InputType()
+export class SignUpInput extends ConsentInput {
   @Field()
   @Length(1, 100)
   name!: string;
@@ -28,15 +41,6 @@ export class SignUpInput {
     message: `password must be ${PASSWORD_RULE.min} to ${PASSWORD_RULE.max} characters long`,
   })
   password!: string;
-
-  @Field({ description: 'The person confirms they are 16 or older.' })
-  ageConfirmed!: boolean;
-
-  @Field({ description: 'The privacy policy version shown to the person (privacyPolicy.version).' })
-  acceptedPolicyVersion!: string;
-
-  @Field({ nullable: true })
-  marketingOptIn?: boolean;
 }
 
 @InputType()

@@ -1,10 +1,11 @@
 import { Length, MaxLength } from 'class-validator';
 import { Field, ID, InputType, ObjectType } from 'type-graphql';
+import { ConsentInput } from './accounts.types.js';
 import { AuthProvider, OAuthIdentity } from './oauth-identity.entity.js';
 import { User } from './user.entity.js';
 
 @InputType()
-export class CompleteOAuthSignUpInput {
+export class CompleteOAuthSignUpInput extends ConsentInput {
   @Field({ description: 'The ticket from /oauth/complete?ticket=…, where the provider sign-in led.' })
   @MaxLength(200)
   ticket!: string;
@@ -12,15 +13,6 @@ export class CompleteOAuthSignUpInput {
   @Field({ nullable: true, description: 'The name to use; the name the provider gave when absent.' })
   @Length(1, 100)
   name?: string;
-
-  @Field({ description: 'The person confirms they are 16 or older.' })
-  ageConfirmed!: boolean;
-
-  @Field({ description: 'The privacy policy version shown to the person (privacyPolicy.version).' })
-  acceptedPolicyVersion!: string;
-
-  @Field({ nullable: true })
-  marketingOptIn?: boolean;
 }
 
 @ObjectType()

@@ -318,7 +318,8 @@ async function isPortFree(port: number): Promise<boolean> {
   });
 }
 
-async function findFreePort(): Promise<number> {
+/** A port on 127.0.0.1 that nothing listens on right now. */
+export async function findFreePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const probe = net.createServer();
     probe.once('error', reject);
