@@ -1,4 +1,6 @@
 import { createRouter, createWebHistory, type RouteRecordRaw } from 'vue-router';
+import { safeNextPath, signInQuery } from './accounts/next-path';
+import { currentViewer, onSessionEnded, viewerLoaded } from './accounts/viewer';
 import NotFoundPage from './pages/NotFoundPage.vue';
 import OverviewPage from './pages/OverviewPage.vue';
 
@@ -8,13 +10,78 @@ declare module 'vue-router' {
     title: string;
     /** Set for pages listed in the side navigation, in the order of `routes`. */
     navLabel?: string;
+    /** Only for signed-in people; others are sent to sign in first. */
+    requiresAuth?: boolean;
+    /** Only for signed-out people (sign in, sign up); others are sent on. */
+    guestOnly?: boolean;
   }
 }
 
 // New pages (jobs, definitions, queues, compute, schedules, credentials) slot in here
-// with a navLabel and appear in the navigation.
+// with a navLabel and appear in the navigation. Account pages load on first visit, so the
+// overview stays as small as before.
 const routes: RouteRecordRaw[] = [
   { path: '/', name: 'overview', component: OverviewPage, meta: { title: 'Overview', navLabel: 'Overview' } },
+  {
+    path: '/sign-in',
+    name: 'sign-in',
+    component: () => import('./pages/SignInPage.vue'),
+    meta: { title: 'Sign in', guestOnly: true },
+  },
+  {
+    path: '/sign-up',
+    name: 'sign-up',
+    component: () => import('./pages/SignUpPage.vue'),
+    meta: { title: 'Sign up', guestOnly: true },
+  },
+  {
+    path: '/forgot-password',
+    name: 'forgot-password',
+    component: () => import('./pages/ForgotPasswordPage.vue'),
+    meta: { title: 'Forgot password' },
+  },
+  {
+    path: '/reset-password',
+    name: 'reset-password',
+    component: () => import('./pages/ResetPasswordPage.vue'),
+    meta: { title: 'Choose a new password' },
+  },
+  {
+    path: '/verify-email',
+    name: 'verify-email',
+    component: () => import('./pages/VerifyEmailPage.vue'),
+    meta: { title: 'Verify your email address' },
+  },
+  {
+    path: '/account',
+    name: 'account',
+    component: () => import('./pages/AccountPage.vue'),
+    meta: { title: 'Account', requiresAuth: true },
+  },
+  {
+    path: '/tokens',
+    name: 'tokens',
+    component: () => import('./pages/TokensPage.vue'),
+    meta: { title: 'API tokens', requiresAuth: true },
+  },
+  {
+    path: '/audit',
+    name: 'audit',
+    component: () => import('./pages/AuditPage.vue'),
+    meta: { title: 'Audit log', requiresAuth: true },
+  },
+  {
+    path: '/outbox',
+    name: 'outbox',
+    component: () => import('./pages/OutboxPage.vue'),
+    meta: { title: 'Development outbox', requiresAuth: true },
+  },
+  {
+    path: '/privacy',
+    name: 'privacy',
+    component: () => import('./pages/PrivacyPage.vue'),
+    meta: { title: 'Privacy' },
+  },
   {
     path: '/:unknownPath(.*)*',
     name: 'not-found',
@@ -29,6 +96,26 @@ export const navigation = routes.flatMap((route) =>
 
 export const router = createRouter({ history: createWebHistory(), routes });
 
+router.beforeEach(async (to) => {
+  if (!to.meta.requiresAuth && !to.meta.guestOnly) return true;
+  await viewerLoaded();
+  const { status, user } = currentViewer();
+  // status "error": the server could not be asked. Let the page load and show its own errors
+  // rather than sending someone who is signed in to a sign-in form.
+  if (to.meta.requiresAuth && !user && status === 'ready') {
+    return { name: 'sign-in', query: signInQuery(to.fullPath) };
+  }
+  if (to.meta.guestOnly && user) return safeNextPath(to.query.next);
+  return true;
+});
+
 router.afterEach((to) => {
   document.title = `${to.meta.title} · Daestro`;
+});
+
+// A session revoked from another device, or expired: leave pages that need one.
+onSessionEnded(() => {
+  const route = router.currentRoute.value;
+  if (!route.meta.requiresAuth) return;
+  void router.replace({ name: 'sign-in', query: { ...signInQuery(route.fullPath), ended: '1' } });
 });

@@ -86,4 +86,16 @@ describe('connection state', () => {
     expect(connectionState(model)).toBe('offline');
     expect(connectionLabel(model)).toBe('Disconnected — reload to retry');
   });
+
+  it('restarts on purpose without counting a failure, and retries again after giving up', () => {
+    const restarted = replay(['connected', 'restarted']);
+    expect(connectionState(restarted)).toBe('reconnecting');
+    expect(connectionLabel(restarted)).toBe('Reconnecting…');
+    expect(restarted.failedAttempts).toBe(0);
+
+    const afterGivingUp = replay(['connected', 'closed', 'gave-up', 'restarted']);
+    expect(connectionState(afterGivingUp)).toBe('reconnecting');
+    expect(connectionState(replay(['connected'], afterGivingUp))).toBe('live');
+    expect(replay(['connected'], afterGivingUp).sessions).toBe(2);
+  });
 });

@@ -15,12 +15,50 @@ import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-
  * Learn more about it here: https://the-guild.dev/graphql/codegen/plugins/presets/preset-client#reducing-bundle-size
  */
 type Documents = {
+    "\n  query Organizations {\n    organizations {\n      id\n      name\n      personal\n      viewerRole\n      plan {\n        code\n      }\n      projects {\n        id\n        code\n        name\n      }\n    }\n  }\n": typeof types.OrganizationsDocument,
+    "\n  fragment ViewerFields on User {\n    id\n    name\n    email\n    emailVerifiedAt\n  }\n": typeof types.ViewerFieldsFragmentDoc,
+    "\n  query Viewer {\n    me {\n      ...ViewerFields\n    }\n  }\n": typeof types.ViewerDocument,
+    "\n  mutation LogOut {\n    logOut {\n      signedOut\n    }\n  }\n": typeof types.LogOutDocument,
+    "\n  mutation ResendVerificationEmail {\n    resendVerificationEmail {\n      accepted\n    }\n  }\n": typeof types.ResendVerificationEmailDocument,
+    "\n  query AccountSessions {\n    sessions {\n      id\n      current\n      browser\n      os\n      device\n      ip\n      createdAt\n      lastSeenAt\n      expiresAt\n    }\n  }\n": typeof types.AccountSessionsDocument,
+    "\n  mutation RevokeSession($input: RevokeSessionInput!) {\n    revokeSession(input: $input) {\n      session {\n        id\n      }\n    }\n  }\n": typeof types.RevokeSessionDocument,
+    "\n  query AuditEvents($organizationId: ID!, $first: Int!, $before: DateTimeISO) {\n    auditEvents(organizationId: $organizationId, first: $first, before: $before) {\n      id\n      action\n      createdAt\n      ip\n      userAgent\n      actor {\n        id\n        name\n        email\n      }\n    }\n  }\n": typeof types.AuditEventsDocument,
+    "\n  mutation RequestPasswordReset($input: RequestPasswordResetInput!) {\n    requestPasswordReset(input: $input) {\n      accepted\n    }\n  }\n": typeof types.RequestPasswordResetDocument,
+    "\n  query DevOutbox($first: Int!) {\n    devOutbox(first: $first) {\n      id\n      to\n      subject\n      text\n      createdAt\n    }\n  }\n": typeof types.DevOutboxDocument,
     "\n  query OverviewServerInfo {\n    serverInfo {\n      version\n      startedAt\n      uptimeSeconds\n      installationId\n      installedAt\n      database {\n        mode\n        serverVersion\n      }\n    }\n  }\n": typeof types.OverviewServerInfoDocument,
     "\n  subscription OverviewServerTicks {\n    serverTicks(intervalMs: 1000) {\n      sequence\n      at\n      uptimeSeconds\n    }\n  }\n": typeof types.OverviewServerTicksDocument,
+    "\n  query PrivacyPolicyVersion {\n    privacyPolicy {\n      version\n    }\n  }\n": typeof types.PrivacyPolicyVersionDocument,
+    "\n  mutation ResetPassword($input: ResetPasswordInput!) {\n    resetPassword(input: $input) {\n      user {\n        ...ViewerFields\n      }\n    }\n  }\n": typeof types.ResetPasswordDocument,
+    "\n  mutation LogIn($input: LogInInput!) {\n    logIn(input: $input) {\n      user {\n        ...ViewerFields\n      }\n    }\n  }\n": typeof types.LogInDocument,
+    "\n  query SignUpPrivacyPolicy {\n    privacyPolicy {\n      version\n    }\n  }\n": typeof types.SignUpPrivacyPolicyDocument,
+    "\n  mutation SignUp($input: SignUpInput!) {\n    signUp(input: $input) {\n      user {\n        ...ViewerFields\n      }\n    }\n  }\n": typeof types.SignUpDocument,
+    "\n  query ApiTokens($organizationId: ID!) {\n    apiTokens(organizationId: $organizationId) {\n      id\n      name\n      prefix\n      scopes\n      createdAt\n      lastUsedAt\n      expiresAt\n      revokedAt\n      project {\n        id\n        name\n      }\n    }\n  }\n": typeof types.ApiTokensDocument,
+    "\n  mutation CreateApiToken($input: CreateApiTokenInput!) {\n    createApiToken(input: $input) {\n      apiToken {\n        id\n        name\n      }\n      secret\n    }\n  }\n": typeof types.CreateApiTokenDocument,
+    "\n  mutation RevokeApiToken($input: RevokeApiTokenInput!) {\n    revokeApiToken(input: $input) {\n      apiToken {\n        id\n        revokedAt\n      }\n    }\n  }\n": typeof types.RevokeApiTokenDocument,
+    "\n  mutation VerifyEmail($input: VerifyEmailInput!) {\n    verifyEmail(input: $input) {\n      user {\n        id\n        email\n        emailVerifiedAt\n      }\n    }\n  }\n": typeof types.VerifyEmailDocument,
 };
 const documents: Documents = {
+    "\n  query Organizations {\n    organizations {\n      id\n      name\n      personal\n      viewerRole\n      plan {\n        code\n      }\n      projects {\n        id\n        code\n        name\n      }\n    }\n  }\n": types.OrganizationsDocument,
+    "\n  fragment ViewerFields on User {\n    id\n    name\n    email\n    emailVerifiedAt\n  }\n": types.ViewerFieldsFragmentDoc,
+    "\n  query Viewer {\n    me {\n      ...ViewerFields\n    }\n  }\n": types.ViewerDocument,
+    "\n  mutation LogOut {\n    logOut {\n      signedOut\n    }\n  }\n": types.LogOutDocument,
+    "\n  mutation ResendVerificationEmail {\n    resendVerificationEmail {\n      accepted\n    }\n  }\n": types.ResendVerificationEmailDocument,
+    "\n  query AccountSessions {\n    sessions {\n      id\n      current\n      browser\n      os\n      device\n      ip\n      createdAt\n      lastSeenAt\n      expiresAt\n    }\n  }\n": types.AccountSessionsDocument,
+    "\n  mutation RevokeSession($input: RevokeSessionInput!) {\n    revokeSession(input: $input) {\n      session {\n        id\n      }\n    }\n  }\n": types.RevokeSessionDocument,
+    "\n  query AuditEvents($organizationId: ID!, $first: Int!, $before: DateTimeISO) {\n    auditEvents(organizationId: $organizationId, first: $first, before: $before) {\n      id\n      action\n      createdAt\n      ip\n      userAgent\n      actor {\n        id\n        name\n        email\n      }\n    }\n  }\n": types.AuditEventsDocument,
+    "\n  mutation RequestPasswordReset($input: RequestPasswordResetInput!) {\n    requestPasswordReset(input: $input) {\n      accepted\n    }\n  }\n": types.RequestPasswordResetDocument,
+    "\n  query DevOutbox($first: Int!) {\n    devOutbox(first: $first) {\n      id\n      to\n      subject\n      text\n      createdAt\n    }\n  }\n": types.DevOutboxDocument,
     "\n  query OverviewServerInfo {\n    serverInfo {\n      version\n      startedAt\n      uptimeSeconds\n      installationId\n      installedAt\n      database {\n        mode\n        serverVersion\n      }\n    }\n  }\n": types.OverviewServerInfoDocument,
     "\n  subscription OverviewServerTicks {\n    serverTicks(intervalMs: 1000) {\n      sequence\n      at\n      uptimeSeconds\n    }\n  }\n": types.OverviewServerTicksDocument,
+    "\n  query PrivacyPolicyVersion {\n    privacyPolicy {\n      version\n    }\n  }\n": types.PrivacyPolicyVersionDocument,
+    "\n  mutation ResetPassword($input: ResetPasswordInput!) {\n    resetPassword(input: $input) {\n      user {\n        ...ViewerFields\n      }\n    }\n  }\n": types.ResetPasswordDocument,
+    "\n  mutation LogIn($input: LogInInput!) {\n    logIn(input: $input) {\n      user {\n        ...ViewerFields\n      }\n    }\n  }\n": types.LogInDocument,
+    "\n  query SignUpPrivacyPolicy {\n    privacyPolicy {\n      version\n    }\n  }\n": types.SignUpPrivacyPolicyDocument,
+    "\n  mutation SignUp($input: SignUpInput!) {\n    signUp(input: $input) {\n      user {\n        ...ViewerFields\n      }\n    }\n  }\n": types.SignUpDocument,
+    "\n  query ApiTokens($organizationId: ID!) {\n    apiTokens(organizationId: $organizationId) {\n      id\n      name\n      prefix\n      scopes\n      createdAt\n      lastUsedAt\n      expiresAt\n      revokedAt\n      project {\n        id\n        name\n      }\n    }\n  }\n": types.ApiTokensDocument,
+    "\n  mutation CreateApiToken($input: CreateApiTokenInput!) {\n    createApiToken(input: $input) {\n      apiToken {\n        id\n        name\n      }\n      secret\n    }\n  }\n": types.CreateApiTokenDocument,
+    "\n  mutation RevokeApiToken($input: RevokeApiTokenInput!) {\n    revokeApiToken(input: $input) {\n      apiToken {\n        id\n        revokedAt\n      }\n    }\n  }\n": types.RevokeApiTokenDocument,
+    "\n  mutation VerifyEmail($input: VerifyEmailInput!) {\n    verifyEmail(input: $input) {\n      user {\n        id\n        email\n        emailVerifiedAt\n      }\n    }\n  }\n": types.VerifyEmailDocument,
 };
 
 /**
@@ -40,11 +78,87 @@ export function graphql(source: string): unknown;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
+export function graphql(source: "\n  query Organizations {\n    organizations {\n      id\n      name\n      personal\n      viewerRole\n      plan {\n        code\n      }\n      projects {\n        id\n        code\n        name\n      }\n    }\n  }\n"): (typeof documents)["\n  query Organizations {\n    organizations {\n      id\n      name\n      personal\n      viewerRole\n      plan {\n        code\n      }\n      projects {\n        id\n        code\n        name\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment ViewerFields on User {\n    id\n    name\n    email\n    emailVerifiedAt\n  }\n"): (typeof documents)["\n  fragment ViewerFields on User {\n    id\n    name\n    email\n    emailVerifiedAt\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Viewer {\n    me {\n      ...ViewerFields\n    }\n  }\n"): (typeof documents)["\n  query Viewer {\n    me {\n      ...ViewerFields\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation LogOut {\n    logOut {\n      signedOut\n    }\n  }\n"): (typeof documents)["\n  mutation LogOut {\n    logOut {\n      signedOut\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ResendVerificationEmail {\n    resendVerificationEmail {\n      accepted\n    }\n  }\n"): (typeof documents)["\n  mutation ResendVerificationEmail {\n    resendVerificationEmail {\n      accepted\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query AccountSessions {\n    sessions {\n      id\n      current\n      browser\n      os\n      device\n      ip\n      createdAt\n      lastSeenAt\n      expiresAt\n    }\n  }\n"): (typeof documents)["\n  query AccountSessions {\n    sessions {\n      id\n      current\n      browser\n      os\n      device\n      ip\n      createdAt\n      lastSeenAt\n      expiresAt\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation RevokeSession($input: RevokeSessionInput!) {\n    revokeSession(input: $input) {\n      session {\n        id\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation RevokeSession($input: RevokeSessionInput!) {\n    revokeSession(input: $input) {\n      session {\n        id\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query AuditEvents($organizationId: ID!, $first: Int!, $before: DateTimeISO) {\n    auditEvents(organizationId: $organizationId, first: $first, before: $before) {\n      id\n      action\n      createdAt\n      ip\n      userAgent\n      actor {\n        id\n        name\n        email\n      }\n    }\n  }\n"): (typeof documents)["\n  query AuditEvents($organizationId: ID!, $first: Int!, $before: DateTimeISO) {\n    auditEvents(organizationId: $organizationId, first: $first, before: $before) {\n      id\n      action\n      createdAt\n      ip\n      userAgent\n      actor {\n        id\n        name\n        email\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation RequestPasswordReset($input: RequestPasswordResetInput!) {\n    requestPasswordReset(input: $input) {\n      accepted\n    }\n  }\n"): (typeof documents)["\n  mutation RequestPasswordReset($input: RequestPasswordResetInput!) {\n    requestPasswordReset(input: $input) {\n      accepted\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query DevOutbox($first: Int!) {\n    devOutbox(first: $first) {\n      id\n      to\n      subject\n      text\n      createdAt\n    }\n  }\n"): (typeof documents)["\n  query DevOutbox($first: Int!) {\n    devOutbox(first: $first) {\n      id\n      to\n      subject\n      text\n      createdAt\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
 export function graphql(source: "\n  query OverviewServerInfo {\n    serverInfo {\n      version\n      startedAt\n      uptimeSeconds\n      installationId\n      installedAt\n      database {\n        mode\n        serverVersion\n      }\n    }\n  }\n"): (typeof documents)["\n  query OverviewServerInfo {\n    serverInfo {\n      version\n      startedAt\n      uptimeSeconds\n      installationId\n      installedAt\n      database {\n        mode\n        serverVersion\n      }\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  subscription OverviewServerTicks {\n    serverTicks(intervalMs: 1000) {\n      sequence\n      at\n      uptimeSeconds\n    }\n  }\n"): (typeof documents)["\n  subscription OverviewServerTicks {\n    serverTicks(intervalMs: 1000) {\n      sequence\n      at\n      uptimeSeconds\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query PrivacyPolicyVersion {\n    privacyPolicy {\n      version\n    }\n  }\n"): (typeof documents)["\n  query PrivacyPolicyVersion {\n    privacyPolicy {\n      version\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ResetPassword($input: ResetPasswordInput!) {\n    resetPassword(input: $input) {\n      user {\n        ...ViewerFields\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation ResetPassword($input: ResetPasswordInput!) {\n    resetPassword(input: $input) {\n      user {\n        ...ViewerFields\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation LogIn($input: LogInInput!) {\n    logIn(input: $input) {\n      user {\n        ...ViewerFields\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation LogIn($input: LogInInput!) {\n    logIn(input: $input) {\n      user {\n        ...ViewerFields\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query SignUpPrivacyPolicy {\n    privacyPolicy {\n      version\n    }\n  }\n"): (typeof documents)["\n  query SignUpPrivacyPolicy {\n    privacyPolicy {\n      version\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation SignUp($input: SignUpInput!) {\n    signUp(input: $input) {\n      user {\n        ...ViewerFields\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation SignUp($input: SignUpInput!) {\n    signUp(input: $input) {\n      user {\n        ...ViewerFields\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query ApiTokens($organizationId: ID!) {\n    apiTokens(organizationId: $organizationId) {\n      id\n      name\n      prefix\n      scopes\n      createdAt\n      lastUsedAt\n      expiresAt\n      revokedAt\n      project {\n        id\n        name\n      }\n    }\n  }\n"): (typeof documents)["\n  query ApiTokens($organizationId: ID!) {\n    apiTokens(organizationId: $organizationId) {\n      id\n      name\n      prefix\n      scopes\n      createdAt\n      lastUsedAt\n      expiresAt\n      revokedAt\n      project {\n        id\n        name\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CreateApiToken($input: CreateApiTokenInput!) {\n    createApiToken(input: $input) {\n      apiToken {\n        id\n        name\n      }\n      secret\n    }\n  }\n"): (typeof documents)["\n  mutation CreateApiToken($input: CreateApiTokenInput!) {\n    createApiToken(input: $input) {\n      apiToken {\n        id\n        name\n      }\n      secret\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation RevokeApiToken($input: RevokeApiTokenInput!) {\n    revokeApiToken(input: $input) {\n      apiToken {\n        id\n        revokedAt\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation RevokeApiToken($input: RevokeApiTokenInput!) {\n    revokeApiToken(input: $input) {\n      apiToken {\n        id\n        revokedAt\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation VerifyEmail($input: VerifyEmailInput!) {\n    verifyEmail(input: $input) {\n      user {\n        id\n        email\n        emailVerifiedAt\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation VerifyEmail($input: VerifyEmailInput!) {\n    verifyEmail(input: $input) {\n      user {\n        id\n        email\n        emailVerifiedAt\n      }\n    }\n  }\n"];
 
 export function graphql(source: string) {
   return (documents as any)[source] ?? {};

@@ -14,7 +14,12 @@ export type ConnectionEvent =
   | { type: 'browser-offline' }
   | { type: 'browser-online' }
   /** graphql-ws stopped retrying (a close code it treats as fatal). */
-  | { type: 'gave-up' };
+  | { type: 'gave-up' }
+  /**
+   * The page dropped its socket on purpose and opened a new one, e.g. to connect as the person who
+   * just signed in or out. Events of the old socket no longer count.
+   */
+  | { type: 'restarted' };
 
 export interface ConnectionModel {
   /** The current socket is open and acknowledged, and nothing has gone wrong on it since. */
@@ -72,6 +77,8 @@ export function nextConnection(model: ConnectionModel, event: ConnectionEvent): 
       return { ...model, browserOnline: true };
     case 'gave-up':
       return { ...model, socketLive: false, retrying: false };
+    case 'restarted':
+      return { ...model, socketLive: false, socketAcknowledged: false, failedAttempts: 0, retrying: true };
   }
 }
 
