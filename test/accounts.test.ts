@@ -105,6 +105,13 @@ function socketAs(options: { cookie?: string; origin?: string; authToken?: strin
 }
 
 describe('sign-up', () => {
+  it('says that mail goes to the development outbox when no provider is configured', async () => {
+    const { data } = await new CookieClient(server.url).graphql<{ serverInfo: { devOutbox: boolean } }>(
+      '{ serverInfo { devOutbox } }',
+    );
+    expect(data!.serverInfo.devOutbox).toBe(true);
+  });
+
   it('creates the account, a personal organization with a default project, signs in with the only cookie', async () => {
     const { client, email, result } = await signUp();
     expect(result.errors).toBeUndefined();
@@ -478,6 +485,26 @@ describe('throttling', () => {
       message: expect.stringMatching(/^Too many attempts\. Try again in \d+ seconds\.$/),
       extensions: { code: 'LIMIT_EXCEEDED', retryAfterSeconds: expect.any(Number) },
     });
+  });
+});
+
+describe('security history', () => {
+  it('shows a person their own sign-ins, failed attempts and session changes', async () => {
+    const { client, email } = await signUp();
+    await new CookieClient(server.url).graphql(LOG_IN, { input: { email, password: 'a wrong guess here' } });
+    const other = new CookieClient(server.url);
+    await other.graphql(LOG_IN, { input: { email, password: PASSWORD } });
+    await other.graphql('mutation { logOut { signedOut } }');
+    const { data } = await client.graphql<{ mySecurityEvents: { action: string; ip: string }[] }>(
+      '{ mySecurityEvents { action ip } }',
+    );
+    expect(data!.mySecurityEvents.map((event) => event.action)).toEqual([
+      'user.signed_out',
+      'user.signed_in',
+      'user.sign_in_failed',
+      'user.signed_up',
+    ]);
+    expect(data!.mySecurityEvents[0]!.ip).toContain(other.address);
   });
 });
 

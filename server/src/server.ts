@@ -46,7 +46,11 @@ export async function startServer(config: Config, log: Logger, database: Databas
     orm: database.orm,
     log,
     pubSub,
-    facts: { startedAt, database: { mode: database.mode, serverVersion: database.serverVersion } },
+    facts: {
+      startedAt,
+      database: { mode: database.mode, serverVersion: database.serverVersion },
+      devOutbox: config.mail.transport === 'outbox',
+    },
     hasher: new PasswordHasher(),
     throttle: new Throttle(database.orm.em.getConnection().getKnex()),
     mailer: new MailService(queue),

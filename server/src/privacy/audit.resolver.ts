@@ -21,10 +21,29 @@ export class AuditResolver {
     before: Date | undefined,
     @Ctx() { viewer, services }: GraphQLContext,
   ): Promise<AuditEvent[]> {
-    if (first < 1 || first > MAX_PAGE) {
-      throw UserError.badUserInput(`first must be from 1 to ${MAX_PAGE}.`, { field: 'first' });
-    }
+    assertPageSize(first);
     await services.organizations.requireMembership(viewer!, organizationId, MembershipRole.ADMIN);
     return services.audit.listForOrganization(organizationId, { first, before });
+  }
+
+  @Auth('SESSION')
+  @Query(() => [AuditEvent], {
+    description:
+      'Your own security history (sign-ins and failed attempts, password, email and session changes), newest first.',
+  })
+  mySecurityEvents(
+    @Arg('first', () => Int, { defaultValue: 50 }) first: number,
+    @Arg('before', () => Date, { nullable: true, description: 'Only events older than this time.' })
+    before: Date | undefined,
+    @Ctx() { viewer, services }: GraphQLContext,
+  ): Promise<AuditEvent[]> {
+    assertPageSize(first);
+    return services.audit.listForActor(viewer!.userId, { first, before });
+  }
+}
+
+function assertPageSize(first: number): void {
+  if (first < 1 || first > MAX_PAGE) {
+    throw UserError.badUserInput(`first must be from 1 to ${MAX_PAGE}.`, { field: 'first' });
   }
 }

@@ -48,6 +48,15 @@ export class AuditService {
     });
   }
 
+  /** Events a person caused (sign-ins, failed sign-ins, password and session changes…), newest first. */
+  async listForActor(userId: string, options: { first: number; before?: Date }): Promise<AuditEvent[]> {
+    return this.em.find(
+      AuditEvent,
+      { actor: userId, ...(options.before ? { createdAt: { $lt: options.before } } : {}) },
+      { orderBy: { createdAt: 'desc', id: 'desc' }, limit: options.first, populate: ['actor'] },
+    );
+  }
+
   /** An organization's events, newest first. The caller checks the viewer may read them. */
   async listForOrganization(
     organizationId: string,

@@ -10,6 +10,8 @@ import type { ServerInfo, ServerTick } from './system.types.js';
 export interface ServerFacts {
   startedAt: Date;
   database: { mode: DatabaseMode; serverVersion: string };
+  /** Mail is kept in the development outbox rather than sent. */
+  devOutbox: boolean;
 }
 
 export const TICK_INTERVAL_MS = { min: 100, max: 60_000 } as const;
@@ -34,6 +36,7 @@ export class SystemService {
       installationId: installation.id,
       installedAt: installation.installedAt,
       database: { ...this.facts.database },
+      devOutbox: this.facts.devOutbox,
     };
   }
 

@@ -44,6 +44,12 @@ export class ServerInfo {
 
   @Field(() => DatabaseInfo)
   database!: DatabaseInfo;
+
+  @Field({
+    description:
+      'Mail goes to the development outbox (devOutbox) instead of a provider: no mail leaves the server.',
+  })
+  devOutbox!: boolean;
 }
 
 @ObjectType({ description: 'One beat of the server clock.' })
