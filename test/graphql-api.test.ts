@@ -61,6 +61,37 @@ describe('GraphQL over HTTP', () => {
     expect(JSON.stringify(body)).not.toMatch(/stacktrace|node_modules|\.ts:\d+/);
   });
 
+  it('refuses operations past the depth and alias limits before running them, over HTTP and WebSocket', async () => {
+    const messages = (result: { body: { errors?: readonly { message: string }[] } }) =>
+      (result.body.errors ?? []).map((error) => error.message).join('\n');
+    const aliases = (count: number, field: string) =>
+      Array.from({ length: count }, (_, i) => `a${i}: ${field}`).join(' ');
+
+    expect(
+      (await postGraphQL(server.url, `{ ${aliases(15, 'serverInfo { version }')} }`)).body.errors,
+    ).toBeUndefined();
+    const tooMany = await postGraphQL(server.url, `{ ${aliases(16, 'serverInfo { version }')} }`);
+    expect(tooMany.status).toBe(400);
+    expect(messages(tooMany)).toMatch(/aliases limit of 15/i);
+
+    let nested = 'id';
+    for (let level = 0; level < 13; level += 1) nested = `actor { ${nested} }`;
+    const tooDeep = await postGraphQL(server.url, `{ mySecurityEvents { ${nested} } }`);
+    expect(tooDeep.status).toBe(400);
+    expect(messages(tooDeep)).toMatch(/depth limit of 12/i);
+
+    const client = wsClient(server.wsUrl);
+    try {
+      await expect(
+        takeResults(client, `subscription { ${aliases(16, 'serverTicks { sequence }')} }`, 1),
+      ).rejects.toSatisfy((errors: unknown) =>
+        (errors as { message: string }[]).some((error) => /aliases limit of 15/i.test(error.message)),
+      );
+    } finally {
+      await client.dispose();
+    }
+  });
+
   it('serves health, readiness and Prometheus metrics', async () => {
     expect(await (await fetch(`${server.url}/healthz`)).json()).toEqual({ status: 'ok' });
     expect(await (await fetch(`${server.url}/readyz`)).json()).toEqual({ status: 'ready', database: true });

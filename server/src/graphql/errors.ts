@@ -103,14 +103,6 @@ export function formatError(
     (REQUEST_ERROR_CODES.has(code) || USER_ERROR_CODES.has(code))
   )
     return withoutStack(error.toJSON());
-  if (!original && code === undefined && error.locations && !error.path) {
-    // graphql-js validation errors (e.g. from graphql-ws, which bypasses Apollo) carry no code.
-    return {
-      message: error.message,
-      locations: error.locations,
-      extensions: { code: 'GRAPHQL_VALIDATION_FAILED' },
-    };
-  }
 
   log.error(
     { err: original ?? error, path: error.path?.join('.'), requestId: context.requestId },

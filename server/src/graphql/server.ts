@@ -15,6 +15,7 @@ import type { Logger } from '../logger.js';
 import type { ServerMetrics } from '../http/metrics.js';
 import { createContext, servicesFor, type ContextDeps, type GraphQLContext } from './context.js';
 import { ErrorCode, formatError } from './errors.js';
+import { operationLimitRules } from './operation-limits.js';
 import { clientInfo, serveGraphQLOverWebSocket } from './websocket.js';
 
 export const GRAPHQL_PATH = '/graphql';
@@ -46,6 +47,7 @@ export async function createGraphQLEndpoint(options: {
   const apollo = new ApolloServer<GraphQLContext>({
     schema,
     csrfPrevention: true,
+    validationRules: operationLimitRules,
     includeStacktraceInErrorResponses: false,
     // main.ts owns signals: Apollo's own handler would re-raise SIGINT mid-drain.
     stopOnTerminationSignals: false,

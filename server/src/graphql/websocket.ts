@@ -1,5 +1,5 @@
 import type { IncomingMessage, Server as HttpServer } from 'node:http';
-import type { GraphQLSchema } from 'graphql';
+import { GraphQLError, type GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { authenticate, InvalidCredentialsError } from '../accounts/authenticate.js';
@@ -10,6 +10,7 @@ import type { ServerMetrics } from '../http/metrics.js';
 import type { Logger } from '../logger.js';
 import { createContext, servicesFor, type ContextDeps, type GraphQLContext } from './context.js';
 import { formatError } from './errors.js';
+import { validateWithLimits } from './operation-limits.js';
 
 /** Close code for a socket whose session or token was revoked (graphql-ws reserves 4400–4499 for such). */
 export const CLOSE_REVOKED = 4401;
@@ -67,6 +68,7 @@ export function serveGraphQLOverWebSocket(options: {
   const handle = useServer<Record<string, unknown>, SocketExtra>(
     {
       schema: options.schema,
+      validate: validateWithLimits,
       onConnect: async (ctx) => {
         const { request, socket } = ctx.extra;
         const origin = request.headers.origin;
@@ -102,7 +104,22 @@ export function serveGraphQLOverWebSocket(options: {
         const context = args.contextValue as GraphQLContext;
         return { ...result, errors: result.errors.map((error) => formatError(error, context.log, context)) };
       },
-      onError: (_ctx, _id, _payload, errors) => errors.map((error) => formatError(error, log)),
+      // graphql-ws sends `error` messages for documents refused before execution
+      // (validation, operation limits): label them as Apollo does over HTTP.
+      onError: (_ctx, _id, _payload, errors) =>
+        errors.map((error) =>
+          formatError(
+            error.extensions.code
+              ? error
+              : new GraphQLError(error.message, {
+                  nodes: error.nodes,
+                  source: error.source,
+                  positions: error.positions,
+                  extensions: { code: 'GRAPHQL_VALIDATION_FAILED' },
+                }),
+            log,
+          ),
+        ),
     },
     wsServer,
   );
