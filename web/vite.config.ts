@@ -44,6 +44,8 @@ export default defineConfig({
         bypass: (req) =>
           req.method === 'GET' && req.headers.accept?.includes('text/html') ? '/graphiql.html' : undefined,
       },
+      // Sign-in with GitHub or Google: /auth/<provider>/start and /callback are server routes.
+      '/auth/': apiServer,
       '/healthz': apiServer,
       '/readyz': apiServer,
       '/metrics': apiServer,

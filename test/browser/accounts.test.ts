@@ -4,7 +4,15 @@
 import { existsSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, offHostRequests, openTrackedPage, type TrackedPage } from '../support/browser.js';
+import {
+  fromUserMenu,
+  launchBrowser,
+  offHostRequests,
+  openTrackedPage,
+  pathOf,
+  waitForPath,
+  type TrackedPage,
+} from '../support/browser.js';
 import { waitForMail } from '../support/mail.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
@@ -16,29 +24,16 @@ let browser: Browser;
 const openPages: TrackedPage[] = [];
 /** The first browser: signs up and keeps going throughout. */
 let first: TrackedPage;
+/** The browser that reset the password, still signed in afterwards. */
+let third: TrackedPage;
+/** The password after the reset. */
+const resetPassword = 'harbour lantern quietly 9';
 
 async function openPage(path: string): Promise<TrackedPage> {
   const tracked = await openTrackedPage(browser);
   openPages.push(tracked);
   await tracked.page.goto(`${server.url}${path}`);
   return tracked;
-}
-
-function pathOf(page: Page): string {
-  const url = new URL(page.url());
-  return `${url.pathname}${url.search}`;
-}
-
-/** Waits until the page's path and query are exactly `path`. */
-async function waitForPath(page: Page, path: string, timeout = 10_000): Promise<void> {
-  await expect.poll(() => pathOf(page), { timeout }).toBe(path);
-}
-
-/** Opens the account menu in the header and follows one of its entries. */
-async function fromUserMenu(page: Page, entry: string): Promise<void> {
-  await page.getByTestId('user-menu').click();
-  const panel = page.locator('#user-menu-list');
-  await panel.getByRole(entry === 'Sign out' ? 'button' : 'link', { name: entry, exact: true }).click();
 }
 
 async function signIn(page: Page, password = person.password): Promise<void> {
@@ -219,7 +214,7 @@ describe('accounts in the dashboard', () => {
 
   it('resets a forgotten password from the emailed link, which signs out every other session', async () => {
     const requested = new Date();
-    const third = await openPage('/sign-in');
+    third = await openPage('/sign-in');
     const { page } = third;
     await page.getByRole('link', { name: 'Forgot password?' }).click();
     await page.getByLabel('Email', { exact: true }).fill(person.email);
@@ -231,7 +226,7 @@ describe('accounts in the dashboard', () => {
     await page.goto(mail.link);
     await page.getByRole('heading', { name: 'Choose a new password' }).waitFor({ timeout: 10_000 });
     expect(pathOf(page)).toBe('/reset-password');
-    const newPassword = 'harbour lantern quietly 9';
+    const newPassword = resetPassword;
     await page.getByLabel('New password', { exact: true }).fill(newPassword);
     await page.getByLabel('New password again').fill(`${newPassword}!`);
     await page.getByRole('button', { name: 'Set the new password' }).click();
@@ -250,5 +245,68 @@ describe('accounts in the dashboard', () => {
     await signIn(first.page, newPassword);
     await waitForPath(first.page, '/audit');
     expect(offHostRequests(third.requestedUrls)).toEqual([]);
+  }, 60_000);
+
+  it('edits the profile, changes the password (staying signed in here only) and the email address', async () => {
+    const { page, requestedUrls } = first;
+    await fromUserMenu(page, 'Account');
+    await page.getByRole('heading', { name: 'Profile' }).waitFor({ timeout: 10_000 });
+
+    const profile = page.getByTestId('profile-form');
+    await profile.getByLabel('Name', { exact: true }).fill('Ada King');
+    await profile.getByLabel('Email me about Daestro news').check();
+    await profile.getByRole('button', { name: 'Save profile' }).click();
+    await profile.getByText('Saved.').waitFor({ timeout: 10_000 });
+    expect(await page.getByTestId('user-menu').textContent()).toContain('Ada King');
+    await page.reload();
+    await expect.poll(() => profile.getByLabel('Email me about Daestro news').isChecked()).toBe(true);
+    expect(await page.getByTestId('account-name').textContent()).toBe('Ada King');
+
+    // The browser that reset the password is signed in too, on its account page.
+    await third.page.goto(`${server.url}/account`);
+    await third.page.getByRole('heading', { name: 'Sessions' }).waitFor({ timeout: 10_000 });
+
+    const password = page.getByTestId('password-section');
+    const newPassword = 'ember orchard silently 4';
+    await password.getByLabel('Current password').fill('not my password at all');
+    await password.getByLabel('New password', { exact: true }).fill(newPassword);
+    await password.getByLabel('New password again').fill(newPassword);
+    await password.getByRole('button', { name: 'Change password' }).click();
+    await password.getByText('The current password is incorrect.').waitFor({ timeout: 10_000 });
+    await password.getByLabel('Current password').fill(resetPassword);
+    await password.getByRole('button', { name: 'Change password' }).click();
+    await password.getByRole('heading', { name: 'Your password is changed' }).waitFor({ timeout: 10_000 });
+    expect(await password.textContent()).toContain('Every other session of your account was signed out.');
+
+    // This browser got a new session and stays; the other one is signed out at once.
+    await waitForPath(third.page, '/sign-in?next=/account&ended=1', 15_000);
+    await page.locator(liveIndicator).waitFor({ timeout: 15_000 });
+    expect(pathOf(page)).toBe('/account');
+    await page.reload();
+    await page.getByRole('heading', { name: 'Sessions' }).waitFor({ timeout: 10_000 });
+    const sessions = page.locator('[data-testid="sessions"] tbody tr');
+    await expect.poll(() => sessions.count(), { timeout: 10_000 }).toBe(1);
+    expect(await page.getByTestId('user-menu').textContent()).toContain('Ada King');
+
+    const email = page.getByTestId('email-section');
+    await email.getByLabel('New email address').fill('ada.king@example.com');
+    await email.getByLabel('Current password').fill(newPassword);
+    await email.getByRole('button', { name: 'Change email address' }).click();
+    await email.getByText('Your email address is now ada.king@example.com.').waitFor({ timeout: 10_000 });
+    expect(await page.getByTestId('account-email').textContent()).toBe('ada.king@example.com');
+    expect(await page.getByTestId('email-verification').textContent()).toContain('Not verified');
+    await page.getByRole('heading', { name: 'Check your email' }).waitFor();
+    // Mail goes to the development outbox here, so the notice points there.
+    expect(await page.getByTestId('outbox-hint').count()).toBe(1);
+
+    const history = page.locator('[data-testid="security-events"] tbody tr');
+    await expect
+      .poll(async () => (await history.allTextContents()).join('\n'), { timeout: 10_000 })
+      .toContain('Changed email address');
+    const events = (await history.allTextContents()).join('\n');
+    expect(events).toContain('Changed password');
+    expect(events).toContain('Reset password');
+    expect(events).toContain('Failed sign-in');
+    expect(offHostRequests(requestedUrls)).toEqual([]);
   }, 60_000);
 });

@@ -1,4 +1,5 @@
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { expect } from 'vitest';
 
 /** Debian's chromium (`apt-get install chromium`); playwright-core ships no browser. */
 const CHROMIUM_PATH = '/usr/bin/chromium';
@@ -46,4 +47,49 @@ const LOCAL_URL = /^(?:(?:https?|wss?):\/\/127\.0\.0\.1(?::\d+)?\/|data:|blob:)/
 /** The URLs that went anywhere but the local test server, e.g. a CDN. */
 export function offHostRequests(urls: readonly string[]): string[] {
   return urls.filter((url) => !LOCAL_URL.test(url));
+}
+
+/** The page's path and query, e.g. "/sign-in?next=/account". */
+export function pathOf(page: Page): string {
+  const url = new URL(page.url());
+  return `${url.pathname}${url.search}`;
+}
+
+/** Waits until the page's path and query are exactly `path`. */
+export async function waitForPath(page: Page, path: string, timeout = 10_000): Promise<void> {
+  await expect.poll(() => pathOf(page), { timeout }).toBe(path);
+}
+
+/** Opens the account menu in the dashboard's header and follows one of its entries. */
+export async function fromUserMenu(page: Page, entry: string): Promise<void> {
+  await page.getByTestId('user-menu').click();
+  const panel = page.locator('#user-menu-list');
+  await panel.getByRole(entry === 'Sign out' ? 'button' : 'link', { name: entry, exact: true }).click();
+}
+
+/** Signs up on the dashboard's sign-up page (already open) and waits for the "check your email" notice. */
+export async function signUpInDashboard(
+  page: Page,
+  person: { name: string; email: string; password: string },
+): Promise<void> {
+  await page.getByRole('heading', { name: 'Create your account' }).waitFor({ timeout: 10_000 });
+  await page.getByLabel('Name', { exact: true }).fill(person.name);
+  await page.getByLabel('Email', { exact: true }).fill(person.email);
+  await page.getByLabel('Password', { exact: true }).fill(person.password);
+  await page.getByLabel('I am 16 or older').check();
+  await page.getByLabel(/I have read the privacy policy/).check();
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await page.getByRole('heading', { name: 'Check your email' }).waitFor({ timeout: 15_000 });
+}
+
+/**
+ * Opens the development outbox from the account menu and follows the dashboard link (whose path
+ * starts with `linkPath`) in the newest message whose text includes `subject`.
+ */
+export async function followOutboxLink(page: Page, subject: string, linkPath: string): Promise<void> {
+  await fromUserMenu(page, 'Outbox');
+  const message = page.getByTestId('outbox-message').filter({ hasText: subject }).first();
+  await message.waitFor({ timeout: 20_000 });
+  const escaped = linkPath.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+  await message.getByRole('link', { name: new RegExp(`${escaped}\\?token=`) }).click();
 }

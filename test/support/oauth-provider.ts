@@ -35,6 +35,11 @@ export interface MockOAuthProvider {
   /** Where the provider may send people back: set once the server's PUBLIC_URL is known. */
   setPublicUrl(publicUrl: string): void;
   addAccount(provider: Provider, key: string, account: MockAccount): void;
+  /**
+   * The account to approve as when the authorization request names none with `login_as`: a
+   * browser following the server's redirect cannot add the parameter (test/browser/oauth.test.ts).
+   */
+  approveAs(provider: Provider, key: string | undefined): void;
   readonly tokenRequests: TokenRequest[];
   /** Every code and access token handed out (secrets that must never reach a log). */
   readonly issuedSecrets: string[];
@@ -58,6 +63,7 @@ export async function startMockOAuthProvider(
   const accessTokens = new Map<string, { provider: Provider; account: MockAccount }>();
   const tokenRequests: TokenRequest[] = [];
   const issuedSecrets: string[] = [];
+  const defaultLogins: Partial<Record<Provider, string>> = {};
   let publicUrl = '';
 
   const server = http.createServer((req, res) => {
@@ -123,7 +129,7 @@ export async function startMockOAuthProvider(
     }
     const back = new URL(redirectUri);
     back.searchParams.set('state', params.get('state')!);
-    const account = accounts[provider].get(params.get('login_as') ?? '');
+    const account = accounts[provider].get(params.get('login_as') ?? defaultLogins[provider] ?? '');
     if (params.get('deny') === '1') {
       back.searchParams.set('error', 'access_denied');
     } else if (!account) {
@@ -198,6 +204,9 @@ export async function startMockOAuthProvider(
       publicUrl = url;
     },
     addAccount: (provider, key, account) => accounts[provider].set(key, account),
+    approveAs: (provider, key) => {
+      defaultLogins[provider] = key;
+    },
     tokenRequests,
     issuedSecrets,
     close: () =>

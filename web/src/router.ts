@@ -10,6 +10,8 @@ declare module 'vue-router' {
     title: string;
     /** Set for pages listed in the side navigation, in the order of `routes`. */
     navLabel?: string;
+    /** Listed under the current organization's name (for signed-in people) rather than at the top. */
+    navGroup?: 'organization';
     /** Only for signed-in people; others are sent to sign in first. */
     requiresAuth?: boolean;
     /** Only for signed-out people (sign in, sign up); others are sent on. */
@@ -35,6 +37,13 @@ const routes: RouteRecordRaw[] = [
     meta: { title: 'Sign up', guestOnly: true },
   },
   {
+    // Where a first sign-in with GitHub or Google leads: age, policy, then the account exists.
+    path: '/oauth/complete',
+    name: 'oauth-complete',
+    component: () => import('./pages/OAuthCompletePage.vue'),
+    meta: { title: 'Finish signing up' },
+  },
+  {
     path: '/forgot-password',
     name: 'forgot-password',
     component: () => import('./pages/ForgotPasswordPage.vue'),
@@ -57,6 +66,19 @@ const routes: RouteRecordRaw[] = [
     name: 'account',
     component: () => import('./pages/AccountPage.vue'),
     meta: { title: 'Account', requiresAuth: true },
+  },
+  {
+    path: '/members',
+    name: 'members',
+    component: () => import('./pages/MembersPage.vue'),
+    meta: { title: 'Members', navLabel: 'Members', navGroup: 'organization', requiresAuth: true },
+  },
+  {
+    // The link in an invitation email. Signed out, sign-in comes first and returns here, token and all.
+    path: '/invitations/accept',
+    name: 'accept-invitation',
+    component: () => import('./pages/AcceptInvitationPage.vue'),
+    meta: { title: 'Join an organization', requiresAuth: true },
   },
   {
     path: '/tokens',
@@ -91,7 +113,9 @@ const routes: RouteRecordRaw[] = [
 ];
 
 export const navigation = routes.flatMap((route) =>
-  route.meta?.navLabel && route.name ? [{ name: route.name, label: route.meta.navLabel }] : [],
+  route.meta?.navLabel && route.name
+    ? [{ name: route.name, label: route.meta.navLabel, group: route.meta.navGroup }]
+    : [],
 );
 
 export const router = createRouter({ history: createWebHistory(), routes });

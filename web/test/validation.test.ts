@@ -1,8 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import {
   passwordStrength,
+  validateChangeEmail,
+  validateChangePassword,
   validateEmailOnly,
   validateNewPassword,
+  validateOAuthSignUp,
+  validateOrganizationName,
+  validateProfile,
   validateSignIn,
   validateSignUp,
   type SignUpForm,
@@ -122,5 +127,51 @@ describe('passwordStrength', () => {
       label: 'Strong',
       advice: '',
     });
+  });
+});
+
+describe('account forms', () => {
+  it('asks a new person from GitHub or Google for a name and both consents', () => {
+    expect(validateOAuthSignUp({ name: 'Grace', ageConfirmed: true, policyAccepted: true })).toEqual({});
+    expect(
+      Object.keys(validateOAuthSignUp({ name: ' ', ageConfirmed: false, policyAccepted: false })).sort(),
+    ).toEqual(['ageConfirmed', 'name', 'policyAccepted']);
+  });
+
+  it('checks a new name like sign-up does', () => {
+    expect(validateProfile({ name: ' Ada ' })).toEqual({});
+    expect(validateProfile({ name: '' })).toEqual({ name: 'Enter your name.' });
+    expect(validateProfile({ name: 'x'.repeat(101) })).toEqual({ name: 'Use at most 100 characters.' });
+  });
+
+  it('needs the current password and a new one typed twice to change the password', () => {
+    const form = { currentPassword: 'old', password: 'copper kettle morning tide', confirmation: '' };
+    expect(validateChangePassword(form)).toEqual({
+      confirmation: 'The two passwords differ; type the same one twice.',
+    });
+    expect(validateChangePassword({ ...form, currentPassword: '', confirmation: form.password })).toEqual({
+      currentPassword: 'Enter your current password.',
+    });
+  });
+
+  it('needs a different address and the current password to change the email address', () => {
+    expect(
+      validateChangeEmail({ email: 'new@example.com', currentPassword: 'x' }, 'ada@example.com'),
+    ).toEqual({});
+    expect(
+      validateChangeEmail({ email: 'ADA@example.com ', currentPassword: '' }, 'ada@example.com'),
+    ).toEqual({
+      email: 'This is already your email address.',
+      currentPassword: 'Enter your current password.',
+    });
+    expect(validateChangeEmail({ email: 'nope', currentPassword: 'x' }, 'ada@example.com').email).toBe(
+      'Enter an email address like name@example.com.',
+    );
+  });
+
+  it('needs a name for a new organization', () => {
+    expect(validateOrganizationName(' Acme ')).toEqual({});
+    expect(validateOrganizationName('  ').name).toMatch(/^Name the organization/);
+    expect(validateOrganizationName('x'.repeat(101)).name).toBe('Use at most 100 characters.');
   });
 });

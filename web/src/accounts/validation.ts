@@ -51,18 +51,88 @@ function withoutEmpty<Field extends string>(errors: Record<Field, string | undef
   return Object.fromEntries(Object.entries(errors).filter(([, message]) => message)) as FieldErrors<Field>;
 }
 
-export function validateSignUp(form: SignUpForm): FieldErrors<keyof SignUpForm> {
-  const name = form.name.trim();
+function nameProblem(raw: string): string | undefined {
+  const name = raw.trim();
+  if (!name) return 'Enter your name.';
+  if (name.length > NAME_MAX_LENGTH) return `Use at most ${NAME_MAX_LENGTH} characters.`;
+  return undefined;
+}
+
+export interface ConsentForm {
+  ageConfirmed: boolean;
+  policyAccepted: boolean;
+}
+
+/** The two boxes every new account ticks, with a password or with GitHub or Google. */
+export function validateConsent(form: ConsentForm): FieldErrors<keyof ConsentForm> {
   return withoutEmpty({
-    name: !name
-      ? 'Enter your name.'
-      : name.length > NAME_MAX_LENGTH
-        ? `Use at most ${NAME_MAX_LENGTH} characters.`
-        : undefined,
-    email: emailProblem(form.email),
-    password: passwordProblem(form.password),
     ageConfirmed: form.ageConfirmed ? undefined : 'Daestro is for people aged 16 or older; confirm your age.',
     policyAccepted: form.policyAccepted ? undefined : 'Read and accept the privacy policy to continue.',
+  });
+}
+
+export function validateSignUp(form: SignUpForm): FieldErrors<keyof SignUpForm> {
+  return {
+    ...withoutEmpty({
+      name: nameProblem(form.name),
+      email: emailProblem(form.email),
+      password: passwordProblem(form.password),
+    }),
+    ...validateConsent(form),
+  };
+}
+
+/** The page after a first sign-in with GitHub or Google: the name is prefilled and may be changed. */
+export function validateOAuthSignUp(
+  form: ConsentForm & { name: string },
+): FieldErrors<'name' | keyof ConsentForm> {
+  return { ...withoutEmpty({ name: nameProblem(form.name) }), ...validateConsent(form) };
+}
+
+export function validateProfile(form: { name: string }): FieldErrors<'name'> {
+  return withoutEmpty({ name: nameProblem(form.name) });
+}
+
+export interface ChangePasswordForm extends NewPasswordForm {
+  currentPassword: string;
+}
+
+export function validateChangePassword(form: ChangePasswordForm): FieldErrors<keyof ChangePasswordForm> {
+  return {
+    ...withoutEmpty({ currentPassword: form.currentPassword ? undefined : 'Enter your current password.' }),
+    ...validateNewPassword(form),
+  };
+}
+
+export interface ChangeEmailForm {
+  email: string;
+  currentPassword: string;
+}
+
+export function validateChangeEmail(
+  form: ChangeEmailForm,
+  currentEmail: string,
+): FieldErrors<keyof ChangeEmailForm> {
+  const problem = emailProblem(form.email);
+  return withoutEmpty({
+    email:
+      problem ??
+      (form.email.trim().toLowerCase() === currentEmail.toLowerCase()
+        ? 'This is already your email address.'
+        : undefined),
+    currentPassword: form.currentPassword ? undefined : 'Enter your current password.',
+  });
+}
+
+/** Names of organizations (CreateOrganizationInput.name: 1 to 100 characters). */
+export function validateOrganizationName(name: string): FieldErrors<'name'> {
+  const trimmed = name.trim();
+  return withoutEmpty({
+    name: !trimmed
+      ? 'Name the organization, e.g. after your team or company.'
+      : trimmed.length > NAME_MAX_LENGTH
+        ? `Use at most ${NAME_MAX_LENGTH} characters.`
+        : undefined,
   });
 }
 

@@ -15,22 +15,39 @@ import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-
  * Learn more about it here: https://the-guild.dev/graphql/codegen/plugins/presets/preset-client#reducing-bundle-size
  */
 type Documents = {
+    "\n  query MailDelivery {\n    serverInfo {\n      devOutbox\n    }\n  }\n": typeof types.MailDeliveryDocument,
     "\n  query Organizations {\n    organizations {\n      id\n      name\n      personal\n      viewerRole\n      plan {\n        code\n      }\n      projects {\n        id\n        code\n        name\n      }\n    }\n  }\n": typeof types.OrganizationsDocument,
+    "\n  query CurrentPrivacyPolicy {\n    privacyPolicy {\n      version\n    }\n  }\n": typeof types.CurrentPrivacyPolicyDocument,
     "\n  fragment ViewerFields on User {\n    id\n    name\n    email\n    emailVerifiedAt\n  }\n": typeof types.ViewerFieldsFragmentDoc,
     "\n  query Viewer {\n    me {\n      ...ViewerFields\n    }\n  }\n": typeof types.ViewerDocument,
     "\n  mutation LogOut {\n    logOut {\n      signedOut\n    }\n  }\n": typeof types.LogOutDocument,
+    "\n  mutation CreateOrganization($input: CreateOrganizationInput!) {\n    createOrganization(input: $input) {\n      organization {\n        id\n        name\n        personal\n        viewerRole\n      }\n    }\n  }\n": typeof types.CreateOrganizationDocument,
+    "\n  query AuthProviders {\n    authProviders\n  }\n": typeof types.AuthProvidersDocument,
     "\n  mutation ResendVerificationEmail {\n    resendVerificationEmail {\n      accepted\n    }\n  }\n": typeof types.ResendVerificationEmailDocument,
+    "\n  mutation AcceptInvitation($input: AcceptInvitationInput!) {\n    acceptInvitation(input: $input) {\n      organization {\n        id\n        name\n        viewerRole\n      }\n    }\n  }\n": typeof types.AcceptInvitationDocument,
+    "\n  query AccountProfile {\n    me {\n      id\n      marketingOptIn\n    }\n  }\n": typeof types.AccountProfileDocument,
+    "\n  mutation UpdateProfile($input: UpdateProfileInput!) {\n    updateProfile(input: $input) {\n      user {\n        ...ViewerFields\n        marketingOptIn\n      }\n    }\n  }\n": typeof types.UpdateProfileDocument,
+    "\n  mutation ChangePassword($input: ChangePasswordInput!) {\n    changePassword(input: $input) {\n      user {\n        ...ViewerFields\n      }\n    }\n  }\n": typeof types.ChangePasswordDocument,
+    "\n  mutation ChangeEmail($input: ChangeEmailInput!) {\n    changeEmail(input: $input) {\n      user {\n        ...ViewerFields\n      }\n    }\n  }\n": typeof types.ChangeEmailDocument,
+    "\n  query OAuthIdentities {\n    oauthIdentities {\n      id\n      provider\n      email\n      createdAt\n      canUnlink\n    }\n  }\n": typeof types.OAuthIdentitiesDocument,
+    "\n  mutation UnlinkOAuthIdentity($input: UnlinkOAuthIdentityInput!) {\n    unlinkOAuthIdentity(input: $input) {\n      identity {\n        id\n      }\n    }\n  }\n": typeof types.UnlinkOAuthIdentityDocument,
+    "\n  query MySecurityEvents($first: Int!, $before: DateTimeISO) {\n    mySecurityEvents(first: $first, before: $before) {\n      id\n      action\n      createdAt\n      ip\n      userAgent\n    }\n  }\n": typeof types.MySecurityEventsDocument,
     "\n  query AccountSessions {\n    sessions {\n      id\n      current\n      browser\n      os\n      device\n      ip\n      createdAt\n      lastSeenAt\n      expiresAt\n    }\n  }\n": typeof types.AccountSessionsDocument,
     "\n  mutation RevokeSession($input: RevokeSessionInput!) {\n    revokeSession(input: $input) {\n      session {\n        id\n      }\n    }\n  }\n": typeof types.RevokeSessionDocument,
     "\n  query AuditEvents($organizationId: ID!, $first: Int!, $before: DateTimeISO) {\n    auditEvents(organizationId: $organizationId, first: $first, before: $before) {\n      id\n      action\n      createdAt\n      ip\n      userAgent\n      actor {\n        id\n        name\n        email\n      }\n    }\n  }\n": typeof types.AuditEventsDocument,
     "\n  mutation RequestPasswordReset($input: RequestPasswordResetInput!) {\n    requestPasswordReset(input: $input) {\n      accepted\n    }\n  }\n": typeof types.RequestPasswordResetDocument,
+    "\n  query OrganizationMembers($id: ID!, $manage: Boolean!) {\n    organization(id: $id) {\n      id\n      name\n      personal\n      viewerRole\n      plan {\n        code\n        limits {\n          members\n        }\n      }\n      members {\n        role\n        joinedAt\n        user {\n          id\n          name\n          email\n        }\n      }\n      invitations @include(if: $manage) {\n        id\n        email\n        role\n        createdAt\n        expiresAt\n        invitedBy {\n          id\n          name\n        }\n      }\n    }\n  }\n": typeof types.OrganizationMembersDocument,
+    "\n  mutation InviteMember($input: InviteMemberInput!) {\n    inviteMember(input: $input) {\n      invitation {\n        id\n        email\n      }\n    }\n  }\n": typeof types.InviteMemberDocument,
+    "\n  mutation RevokeInvitation($input: InvitationIdInput!) {\n    revokeInvitation(input: $input) {\n      invitation {\n        id\n      }\n    }\n  }\n": typeof types.RevokeInvitationDocument,
+    "\n  mutation ChangeMemberRole($input: ChangeMemberRoleInput!) {\n    changeMemberRole(input: $input) {\n      member {\n        role\n        user {\n          id\n        }\n      }\n    }\n  }\n": typeof types.ChangeMemberRoleDocument,
+    "\n  mutation RemoveMember($input: RemoveMemberInput!) {\n    removeMember(input: $input) {\n      removedUserId\n    }\n  }\n": typeof types.RemoveMemberDocument,
+    "\n  query OAuthSignUpPreview($ticket: String!) {\n    oauthSignUp(ticket: $ticket) {\n      provider\n      email\n      name\n    }\n  }\n": typeof types.OAuthSignUpPreviewDocument,
+    "\n  mutation CompleteOAuthSignUp($input: CompleteOAuthSignUpInput!) {\n    completeOAuthSignUp(input: $input) {\n      next\n      user {\n        ...ViewerFields\n      }\n    }\n  }\n": typeof types.CompleteOAuthSignUpDocument,
     "\n  query DevOutbox($first: Int!) {\n    devOutbox(first: $first) {\n      id\n      to\n      subject\n      text\n      createdAt\n    }\n  }\n": typeof types.DevOutboxDocument,
     "\n  query OverviewServerInfo {\n    serverInfo {\n      version\n      startedAt\n      uptimeSeconds\n      installationId\n      installedAt\n      database {\n        mode\n        serverVersion\n      }\n    }\n  }\n": typeof types.OverviewServerInfoDocument,
     "\n  subscription OverviewServerTicks {\n    serverTicks(intervalMs: 1000) {\n      sequence\n      at\n      uptimeSeconds\n    }\n  }\n": typeof types.OverviewServerTicksDocument,
-    "\n  query PrivacyPolicyVersion {\n    privacyPolicy {\n      version\n    }\n  }\n": typeof types.PrivacyPolicyVersionDocument,
     "\n  mutation ResetPassword($input: ResetPasswordInput!) {\n    resetPassword(input: $input) {\n      user {\n        ...ViewerFields\n      }\n    }\n  }\n": typeof types.ResetPasswordDocument,
     "\n  mutation LogIn($input: LogInInput!) {\n    logIn(input: $input) {\n      user {\n        ...ViewerFields\n      }\n    }\n  }\n": typeof types.LogInDocument,
-    "\n  query SignUpPrivacyPolicy {\n    privacyPolicy {\n      version\n    }\n  }\n": typeof types.SignUpPrivacyPolicyDocument,
     "\n  mutation SignUp($input: SignUpInput!) {\n    signUp(input: $input) {\n      user {\n        ...ViewerFields\n      }\n    }\n  }\n": typeof types.SignUpDocument,
     "\n  query ApiTokens($organizationId: ID!) {\n    apiTokens(organizationId: $organizationId) {\n      id\n      name\n      prefix\n      scopes\n      createdAt\n      lastUsedAt\n      expiresAt\n      revokedAt\n      project {\n        id\n        name\n      }\n    }\n  }\n": typeof types.ApiTokensDocument,
     "\n  mutation CreateApiToken($input: CreateApiTokenInput!) {\n    createApiToken(input: $input) {\n      apiToken {\n        id\n        name\n      }\n      secret\n    }\n  }\n": typeof types.CreateApiTokenDocument,
@@ -38,22 +55,39 @@ type Documents = {
     "\n  mutation VerifyEmail($input: VerifyEmailInput!) {\n    verifyEmail(input: $input) {\n      user {\n        id\n        email\n        emailVerifiedAt\n      }\n    }\n  }\n": typeof types.VerifyEmailDocument,
 };
 const documents: Documents = {
+    "\n  query MailDelivery {\n    serverInfo {\n      devOutbox\n    }\n  }\n": types.MailDeliveryDocument,
     "\n  query Organizations {\n    organizations {\n      id\n      name\n      personal\n      viewerRole\n      plan {\n        code\n      }\n      projects {\n        id\n        code\n        name\n      }\n    }\n  }\n": types.OrganizationsDocument,
+    "\n  query CurrentPrivacyPolicy {\n    privacyPolicy {\n      version\n    }\n  }\n": types.CurrentPrivacyPolicyDocument,
     "\n  fragment ViewerFields on User {\n    id\n    name\n    email\n    emailVerifiedAt\n  }\n": types.ViewerFieldsFragmentDoc,
     "\n  query Viewer {\n    me {\n      ...ViewerFields\n    }\n  }\n": types.ViewerDocument,
     "\n  mutation LogOut {\n    logOut {\n      signedOut\n    }\n  }\n": types.LogOutDocument,
+    "\n  mutation CreateOrganization($input: CreateOrganizationInput!) {\n    createOrganization(input: $input) {\n      organization {\n        id\n        name\n        personal\n        viewerRole\n      }\n    }\n  }\n": types.CreateOrganizationDocument,
+    "\n  query AuthProviders {\n    authProviders\n  }\n": types.AuthProvidersDocument,
     "\n  mutation ResendVerificationEmail {\n    resendVerificationEmail {\n      accepted\n    }\n  }\n": types.ResendVerificationEmailDocument,
+    "\n  mutation AcceptInvitation($input: AcceptInvitationInput!) {\n    acceptInvitation(input: $input) {\n      organization {\n        id\n        name\n        viewerRole\n      }\n    }\n  }\n": types.AcceptInvitationDocument,
+    "\n  query AccountProfile {\n    me {\n      id\n      marketingOptIn\n    }\n  }\n": types.AccountProfileDocument,
+    "\n  mutation UpdateProfile($input: UpdateProfileInput!) {\n    updateProfile(input: $input) {\n      user {\n        ...ViewerFields\n        marketingOptIn\n      }\n    }\n  }\n": types.UpdateProfileDocument,
+    "\n  mutation ChangePassword($input: ChangePasswordInput!) {\n    changePassword(input: $input) {\n      user {\n        ...ViewerFields\n      }\n    }\n  }\n": types.ChangePasswordDocument,
+    "\n  mutation ChangeEmail($input: ChangeEmailInput!) {\n    changeEmail(input: $input) {\n      user {\n        ...ViewerFields\n      }\n    }\n  }\n": types.ChangeEmailDocument,
+    "\n  query OAuthIdentities {\n    oauthIdentities {\n      id\n      provider\n      email\n      createdAt\n      canUnlink\n    }\n  }\n": types.OAuthIdentitiesDocument,
+    "\n  mutation UnlinkOAuthIdentity($input: UnlinkOAuthIdentityInput!) {\n    unlinkOAuthIdentity(input: $input) {\n      identity {\n        id\n      }\n    }\n  }\n": types.UnlinkOAuthIdentityDocument,
+    "\n  query MySecurityEvents($first: Int!, $before: DateTimeISO) {\n    mySecurityEvents(first: $first, before: $before) {\n      id\n      action\n      createdAt\n      ip\n      userAgent\n    }\n  }\n": types.MySecurityEventsDocument,
     "\n  query AccountSessions {\n    sessions {\n      id\n      current\n      browser\n      os\n      device\n      ip\n      createdAt\n      lastSeenAt\n      expiresAt\n    }\n  }\n": types.AccountSessionsDocument,
     "\n  mutation RevokeSession($input: RevokeSessionInput!) {\n    revokeSession(input: $input) {\n      session {\n        id\n      }\n    }\n  }\n": types.RevokeSessionDocument,
     "\n  query AuditEvents($organizationId: ID!, $first: Int!, $before: DateTimeISO) {\n    auditEvents(organizationId: $organizationId, first: $first, before: $before) {\n      id\n      action\n      createdAt\n      ip\n      userAgent\n      actor {\n        id\n        name\n        email\n      }\n    }\n  }\n": types.AuditEventsDocument,
     "\n  mutation RequestPasswordReset($input: RequestPasswordResetInput!) {\n    requestPasswordReset(input: $input) {\n      accepted\n    }\n  }\n": types.RequestPasswordResetDocument,
+    "\n  query OrganizationMembers($id: ID!, $manage: Boolean!) {\n    organization(id: $id) {\n      id\n      name\n      personal\n      viewerRole\n      plan {\n        code\n        limits {\n          members\n        }\n      }\n      members {\n        role\n        joinedAt\n        user {\n          id\n          name\n          email\n        }\n      }\n      invitations @include(if: $manage) {\n        id\n        email\n        role\n        createdAt\n        expiresAt\n        invitedBy {\n          id\n          name\n        }\n      }\n    }\n  }\n": types.OrganizationMembersDocument,
+    "\n  mutation InviteMember($input: InviteMemberInput!) {\n    inviteMember(input: $input) {\n      invitation {\n        id\n        email\n      }\n    }\n  }\n": types.InviteMemberDocument,
+    "\n  mutation RevokeInvitation($input: InvitationIdInput!) {\n    revokeInvitation(input: $input) {\n      invitation {\n        id\n      }\n    }\n  }\n": types.RevokeInvitationDocument,
+    "\n  mutation ChangeMemberRole($input: ChangeMemberRoleInput!) {\n    changeMemberRole(input: $input) {\n      member {\n        role\n        user {\n          id\n        }\n      }\n    }\n  }\n": types.ChangeMemberRoleDocument,
+    "\n  mutation RemoveMember($input: RemoveMemberInput!) {\n    removeMember(input: $input) {\n      removedUserId\n    }\n  }\n": types.RemoveMemberDocument,
+    "\n  query OAuthSignUpPreview($ticket: String!) {\n    oauthSignUp(ticket: $ticket) {\n      provider\n      email\n      name\n    }\n  }\n": types.OAuthSignUpPreviewDocument,
+    "\n  mutation CompleteOAuthSignUp($input: CompleteOAuthSignUpInput!) {\n    completeOAuthSignUp(input: $input) {\n      next\n      user {\n        ...ViewerFields\n      }\n    }\n  }\n": types.CompleteOAuthSignUpDocument,
     "\n  query DevOutbox($first: Int!) {\n    devOutbox(first: $first) {\n      id\n      to\n      subject\n      text\n      createdAt\n    }\n  }\n": types.DevOutboxDocument,
     "\n  query OverviewServerInfo {\n    serverInfo {\n      version\n      startedAt\n      uptimeSeconds\n      installationId\n      installedAt\n      database {\n        mode\n        serverVersion\n      }\n    }\n  }\n": types.OverviewServerInfoDocument,
     "\n  subscription OverviewServerTicks {\n    serverTicks(intervalMs: 1000) {\n      sequence\n      at\n      uptimeSeconds\n    }\n  }\n": types.OverviewServerTicksDocument,
-    "\n  query PrivacyPolicyVersion {\n    privacyPolicy {\n      version\n    }\n  }\n": types.PrivacyPolicyVersionDocument,
     "\n  mutation ResetPassword($input: ResetPasswordInput!) {\n    resetPassword(input: $input) {\n      user {\n        ...ViewerFields\n      }\n    }\n  }\n": types.ResetPasswordDocument,
     "\n  mutation LogIn($input: LogInInput!) {\n    logIn(input: $input) {\n      user {\n        ...ViewerFields\n      }\n    }\n  }\n": types.LogInDocument,
-    "\n  query SignUpPrivacyPolicy {\n    privacyPolicy {\n      version\n    }\n  }\n": types.SignUpPrivacyPolicyDocument,
     "\n  mutation SignUp($input: SignUpInput!) {\n    signUp(input: $input) {\n      user {\n        ...ViewerFields\n      }\n    }\n  }\n": types.SignUpDocument,
     "\n  query ApiTokens($organizationId: ID!) {\n    apiTokens(organizationId: $organizationId) {\n      id\n      name\n      prefix\n      scopes\n      createdAt\n      lastUsedAt\n      expiresAt\n      revokedAt\n      project {\n        id\n        name\n      }\n    }\n  }\n": types.ApiTokensDocument,
     "\n  mutation CreateApiToken($input: CreateApiTokenInput!) {\n    createApiToken(input: $input) {\n      apiToken {\n        id\n        name\n      }\n      secret\n    }\n  }\n": types.CreateApiTokenDocument,
@@ -78,7 +112,15 @@ export function graphql(source: string): unknown;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
+export function graphql(source: "\n  query MailDelivery {\n    serverInfo {\n      devOutbox\n    }\n  }\n"): (typeof documents)["\n  query MailDelivery {\n    serverInfo {\n      devOutbox\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
 export function graphql(source: "\n  query Organizations {\n    organizations {\n      id\n      name\n      personal\n      viewerRole\n      plan {\n        code\n      }\n      projects {\n        id\n        code\n        name\n      }\n    }\n  }\n"): (typeof documents)["\n  query Organizations {\n    organizations {\n      id\n      name\n      personal\n      viewerRole\n      plan {\n        code\n      }\n      projects {\n        id\n        code\n        name\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query CurrentPrivacyPolicy {\n    privacyPolicy {\n      version\n    }\n  }\n"): (typeof documents)["\n  query CurrentPrivacyPolicy {\n    privacyPolicy {\n      version\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -94,7 +136,47 @@ export function graphql(source: "\n  mutation LogOut {\n    logOut {\n      sign
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
+export function graphql(source: "\n  mutation CreateOrganization($input: CreateOrganizationInput!) {\n    createOrganization(input: $input) {\n      organization {\n        id\n        name\n        personal\n        viewerRole\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation CreateOrganization($input: CreateOrganizationInput!) {\n    createOrganization(input: $input) {\n      organization {\n        id\n        name\n        personal\n        viewerRole\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query AuthProviders {\n    authProviders\n  }\n"): (typeof documents)["\n  query AuthProviders {\n    authProviders\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
 export function graphql(source: "\n  mutation ResendVerificationEmail {\n    resendVerificationEmail {\n      accepted\n    }\n  }\n"): (typeof documents)["\n  mutation ResendVerificationEmail {\n    resendVerificationEmail {\n      accepted\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation AcceptInvitation($input: AcceptInvitationInput!) {\n    acceptInvitation(input: $input) {\n      organization {\n        id\n        name\n        viewerRole\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation AcceptInvitation($input: AcceptInvitationInput!) {\n    acceptInvitation(input: $input) {\n      organization {\n        id\n        name\n        viewerRole\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query AccountProfile {\n    me {\n      id\n      marketingOptIn\n    }\n  }\n"): (typeof documents)["\n  query AccountProfile {\n    me {\n      id\n      marketingOptIn\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation UpdateProfile($input: UpdateProfileInput!) {\n    updateProfile(input: $input) {\n      user {\n        ...ViewerFields\n        marketingOptIn\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation UpdateProfile($input: UpdateProfileInput!) {\n    updateProfile(input: $input) {\n      user {\n        ...ViewerFields\n        marketingOptIn\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ChangePassword($input: ChangePasswordInput!) {\n    changePassword(input: $input) {\n      user {\n        ...ViewerFields\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation ChangePassword($input: ChangePasswordInput!) {\n    changePassword(input: $input) {\n      user {\n        ...ViewerFields\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ChangeEmail($input: ChangeEmailInput!) {\n    changeEmail(input: $input) {\n      user {\n        ...ViewerFields\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation ChangeEmail($input: ChangeEmailInput!) {\n    changeEmail(input: $input) {\n      user {\n        ...ViewerFields\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query OAuthIdentities {\n    oauthIdentities {\n      id\n      provider\n      email\n      createdAt\n      canUnlink\n    }\n  }\n"): (typeof documents)["\n  query OAuthIdentities {\n    oauthIdentities {\n      id\n      provider\n      email\n      createdAt\n      canUnlink\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation UnlinkOAuthIdentity($input: UnlinkOAuthIdentityInput!) {\n    unlinkOAuthIdentity(input: $input) {\n      identity {\n        id\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation UnlinkOAuthIdentity($input: UnlinkOAuthIdentityInput!) {\n    unlinkOAuthIdentity(input: $input) {\n      identity {\n        id\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query MySecurityEvents($first: Int!, $before: DateTimeISO) {\n    mySecurityEvents(first: $first, before: $before) {\n      id\n      action\n      createdAt\n      ip\n      userAgent\n    }\n  }\n"): (typeof documents)["\n  query MySecurityEvents($first: Int!, $before: DateTimeISO) {\n    mySecurityEvents(first: $first, before: $before) {\n      id\n      action\n      createdAt\n      ip\n      userAgent\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -114,6 +196,34 @@ export function graphql(source: "\n  mutation RequestPasswordReset($input: Reque
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
+export function graphql(source: "\n  query OrganizationMembers($id: ID!, $manage: Boolean!) {\n    organization(id: $id) {\n      id\n      name\n      personal\n      viewerRole\n      plan {\n        code\n        limits {\n          members\n        }\n      }\n      members {\n        role\n        joinedAt\n        user {\n          id\n          name\n          email\n        }\n      }\n      invitations @include(if: $manage) {\n        id\n        email\n        role\n        createdAt\n        expiresAt\n        invitedBy {\n          id\n          name\n        }\n      }\n    }\n  }\n"): (typeof documents)["\n  query OrganizationMembers($id: ID!, $manage: Boolean!) {\n    organization(id: $id) {\n      id\n      name\n      personal\n      viewerRole\n      plan {\n        code\n        limits {\n          members\n        }\n      }\n      members {\n        role\n        joinedAt\n        user {\n          id\n          name\n          email\n        }\n      }\n      invitations @include(if: $manage) {\n        id\n        email\n        role\n        createdAt\n        expiresAt\n        invitedBy {\n          id\n          name\n        }\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation InviteMember($input: InviteMemberInput!) {\n    inviteMember(input: $input) {\n      invitation {\n        id\n        email\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation InviteMember($input: InviteMemberInput!) {\n    inviteMember(input: $input) {\n      invitation {\n        id\n        email\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation RevokeInvitation($input: InvitationIdInput!) {\n    revokeInvitation(input: $input) {\n      invitation {\n        id\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation RevokeInvitation($input: InvitationIdInput!) {\n    revokeInvitation(input: $input) {\n      invitation {\n        id\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ChangeMemberRole($input: ChangeMemberRoleInput!) {\n    changeMemberRole(input: $input) {\n      member {\n        role\n        user {\n          id\n        }\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation ChangeMemberRole($input: ChangeMemberRoleInput!) {\n    changeMemberRole(input: $input) {\n      member {\n        role\n        user {\n          id\n        }\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation RemoveMember($input: RemoveMemberInput!) {\n    removeMember(input: $input) {\n      removedUserId\n    }\n  }\n"): (typeof documents)["\n  mutation RemoveMember($input: RemoveMemberInput!) {\n    removeMember(input: $input) {\n      removedUserId\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query OAuthSignUpPreview($ticket: String!) {\n    oauthSignUp(ticket: $ticket) {\n      provider\n      email\n      name\n    }\n  }\n"): (typeof documents)["\n  query OAuthSignUpPreview($ticket: String!) {\n    oauthSignUp(ticket: $ticket) {\n      provider\n      email\n      name\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CompleteOAuthSignUp($input: CompleteOAuthSignUpInput!) {\n    completeOAuthSignUp(input: $input) {\n      next\n      user {\n        ...ViewerFields\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation CompleteOAuthSignUp($input: CompleteOAuthSignUpInput!) {\n    completeOAuthSignUp(input: $input) {\n      next\n      user {\n        ...ViewerFields\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
 export function graphql(source: "\n  query DevOutbox($first: Int!) {\n    devOutbox(first: $first) {\n      id\n      to\n      subject\n      text\n      createdAt\n    }\n  }\n"): (typeof documents)["\n  query DevOutbox($first: Int!) {\n    devOutbox(first: $first) {\n      id\n      to\n      subject\n      text\n      createdAt\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
@@ -126,19 +236,11 @@ export function graphql(source: "\n  subscription OverviewServerTicks {\n    ser
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  query PrivacyPolicyVersion {\n    privacyPolicy {\n      version\n    }\n  }\n"): (typeof documents)["\n  query PrivacyPolicyVersion {\n    privacyPolicy {\n      version\n    }\n  }\n"];
-/**
- * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
- */
 export function graphql(source: "\n  mutation ResetPassword($input: ResetPasswordInput!) {\n    resetPassword(input: $input) {\n      user {\n        ...ViewerFields\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation ResetPassword($input: ResetPasswordInput!) {\n    resetPassword(input: $input) {\n      user {\n        ...ViewerFields\n      }\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation LogIn($input: LogInInput!) {\n    logIn(input: $input) {\n      user {\n        ...ViewerFields\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation LogIn($input: LogInInput!) {\n    logIn(input: $input) {\n      user {\n        ...ViewerFields\n      }\n    }\n  }\n"];
-/**
- * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
- */
-export function graphql(source: "\n  query SignUpPrivacyPolicy {\n    privacyPolicy {\n      version\n    }\n  }\n"): (typeof documents)["\n  query SignUpPrivacyPolicy {\n    privacyPolicy {\n      version\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
