@@ -296,6 +296,14 @@ describe('profile, password and email changes', () => {
     expect(here.cookies.get('daestro_session')).not.toBe(before);
     expect((await here.graphql<{ me: { email: string } }>(ME)).data!.me.email).toBe(email);
     expect((await elsewhere.graphql<{ me: unknown }>(ME)).data!.me).toBeNull();
+    // The same session, renewed: the old cookie value is dead, the session list still has this device.
+    const replay = new CookieClient(server.url);
+    replay.cookies.set('daestro_session', before!);
+    expect((await replay.graphql<{ me: unknown }>(ME)).data!.me).toBeNull();
+    const { data } = await here.graphql<{ sessions: { current: boolean }[]; me: { hasPassword: boolean } }>(
+      '{ sessions { current } me { hasPassword } }',
+    );
+    expect(data).toEqual({ sessions: [{ current: true }], me: { hasPassword: true } });
   });
 
   it('changes the email with the password; the new address is unverified until its link is opened', async () => {

@@ -160,7 +160,7 @@ async function signInWith(
   return new URL(callback.location!, server.url);
 }
 
-const ME = '{ me { id email emailVerifiedAt } }';
+const ME = '{ me { id email emailVerifiedAt hasPassword } }';
 const PREVIEW = 'query P($ticket: String!) { oauthSignUp(ticket: $ticket) { provider email name } }';
 const COMPLETE = `mutation C($input: CompleteOAuthSignUpInput!) {
   completeOAuthSignUp(input: $input) { next user { id name email emailVerifiedAt acceptedPolicyVersion } } }`;
@@ -311,7 +311,8 @@ describe('a new person signs up with GitHub', () => {
     // Signed in with a new session token, not the binding value.
     const sessionValue = client.cookies.get('daestro_session');
     expect(sessionValue).not.toBe(bindingValue);
-    expect((await gql<{ me: { id: string } }>(client, ME)).data!.me.id).toBe(user.id);
+    const signedIn = (await gql<{ me: { id: string; hasPassword: boolean } }>(client, ME)).data!.me;
+    expect(signedIn).toMatchObject({ id: user.id, hasPassword: false });
     expect(client.setCookies.map((cookie) => cookie.name)).toEqual(['daestro_session', 'daestro_session']);
 
     const [row] = await sql<Record<string, unknown>>(

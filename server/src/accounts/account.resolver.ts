@@ -1,4 +1,4 @@
-import { Arg, Ctx, Mutation, Query, Resolver } from 'type-graphql';
+import { Arg, Ctx, FieldResolver, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { Auth, Public } from '../graphql/auth.js';
 import type { GraphQLContext } from '../graphql/context.js';
 import { UserError } from '../graphql/errors.js';
@@ -150,6 +150,17 @@ export class ProfileResolver {
   ): Promise<UserPayload> {
     await context.services.throttle.consume('confirmPassword', context.client, context.viewer!.email);
     return { user: await context.services.accounts.changeEmail(context.viewer!, input, context.client) };
+  }
+}
+
+@Resolver(() => User)
+export class UserFieldsResolver {
+  // Says whether a password exists, never anything about it.
+  @FieldResolver(() => Boolean, {
+    description: 'The person can sign in with a password (false for accounts made through GitHub or Google).',
+  })
+  hasPassword(@Root() user: User): boolean {
+    return user.passwordHash !== undefined && user.passwordHash !== null;
   }
 }
 

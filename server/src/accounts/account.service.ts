@@ -270,9 +270,9 @@ export class AccountService {
     user.passwordHash = await this.deps.hasher.hash(input.newPassword);
     this.deps.audit.record({ action: 'user.password_changed', actorId: user.id, client });
     await this.em.flush();
-    await this.deps.sessions.revokeAllOf(user.id);
-    const { token } = await this.deps.sessions.start(user, client);
-    return { user, sessionToken: token };
+    await this.deps.sessions.revokeAllOf(user.id, viewer.sessionId);
+    // SESSION is required to get here, so there is a current session to renew.
+    return { user, sessionToken: await this.deps.sessions.rotate(viewer.sessionId!) };
   }
 
   /** Changes the email address (the password is required); the new address must be verified again. */

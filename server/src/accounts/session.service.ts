@@ -44,6 +44,21 @@ export class SessionService {
     return { session, token: secret };
   }
 
+  /**
+   * Gives a live session a new token (after a password change): the old cookie
+   * stops working, while this browser's open sockets, already authenticated, stay.
+   */
+  async rotate(sessionId: string): Promise<string> {
+    const { secret, hash } = newSecretToken();
+    const rotated = await this.em.nativeUpdate(
+      Session,
+      { id: sessionId, revokedAt: null },
+      { tokenHash: hash, lastSeenAt: new Date() },
+    );
+    if (rotated !== 1) throw UserError.unauthenticated('Your session has ended. Sign in again.');
+    return secret;
+  }
+
   /** The viewer behind a session cookie, or undefined when it is unknown, revoked or expired. */
   async authenticate(token: string): Promise<Viewer | undefined> {
     const session = await this.em.findOne(

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
 import { buildSchema } from 'type-graphql';
-import { AccountResolver, ProfileResolver } from '../accounts/account.resolver.js';
+import { AccountResolver, ProfileResolver, UserFieldsResolver } from '../accounts/account.resolver.js';
 import { ApiTokenResolver } from '../accounts/api-token.resolver.js';
 import { MembershipResolver } from '../accounts/membership.resolver.js';
 import { OAuthResolver } from '../accounts/oauth.resolver.js';
@@ -18,6 +18,7 @@ const resolvers = [
   SystemResolver,
   AccountResolver,
   ProfileResolver,
+  UserFieldsResolver,
   SessionResolver,
   OAuthResolver,
   OrganizationResolver,

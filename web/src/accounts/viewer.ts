@@ -13,6 +13,7 @@ export const viewerFieldsFragment = graphql(`
     name
     email
     emailVerifiedAt
+    hasPassword
   }
 `);
 
@@ -44,10 +45,6 @@ const state = shallowRef<ViewerState>({ status: 'loading', user: null });
 let loading: Promise<void> | undefined;
 /** A deliberate sign-out is under way: the server closing our socket is expected, not news. */
 let signingOut = false;
-/** A change that renews this browser's session (changePassword) is under way: likewise. */
-let renewing = false;
-/** The server rejected our credentials while renewing, and signedIn has not started over since. */
-let rejectedWhileRenewing = false;
 /** Re-checks of who is signed in, run one after another. */
 let checks: Promise<void> = Promise.resolve();
 let queuedCheck: { restartAnyway: boolean } | undefined;
@@ -78,27 +75,8 @@ export function refreshViewer(): Promise<void> {
 export function signedIn(user: FragmentType<typeof viewerFieldsFragment>): void {
   state.value = { status: 'ready', user: unmaskFragment(viewerFieldsFragment, user) };
   loading = Promise.resolve();
-  rejectedWhileRenewing = false;
   restartClients();
   announceIdentityChange();
-}
-
-/**
- * Runs a mutation that ends every session and gives this browser a new one (changePassword). The
- * server closes our socket before its answer sets the new cookie; asking `me` then would find
- * nobody, so that close is ignored. On success, `work` calls signedIn with the returned user
- * (before it resolves); if it does not, the page asks the server who is signed in now.
- */
-export async function whileRenewingSession<T>(work: () => Promise<T>): Promise<T> {
-  renewing = true;
-  rejectedWhileRenewing = false;
-  try {
-    return await work();
-  } finally {
-    renewing = false;
-    // The renewal failed after all (no signedIn): find out who we are now, with a new socket.
-    if (rejectedWhileRenewing) recheckViewer(true);
-  }
 }
 
 /** After updateProfile or changeEmail: the same person and session, with new details. */
@@ -166,10 +144,6 @@ function recheckViewer(restartAnyway: boolean): void {
 // request matters only if we thought someone was signed in (a wrong password is refused too).
 onCredentialsRejected((how) => {
   if (signingOut) return;
-  if (renewing) {
-    rejectedWhileRenewing = true;
-    return;
-  }
   if (how === 'request-refused' && !state.value.user) return;
   recheckViewer(how === 'socket-revoked');
 });

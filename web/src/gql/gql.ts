@@ -18,7 +18,7 @@ type Documents = {
     "\n  query MailDelivery {\n    serverInfo {\n      devOutbox\n    }\n  }\n": typeof types.MailDeliveryDocument,
     "\n  query Organizations {\n    organizations {\n      id\n      name\n      personal\n      viewerRole\n      plan {\n        code\n      }\n      projects {\n        id\n        code\n        name\n      }\n    }\n  }\n": typeof types.OrganizationsDocument,
     "\n  query CurrentPrivacyPolicy {\n    privacyPolicy {\n      version\n    }\n  }\n": typeof types.CurrentPrivacyPolicyDocument,
-    "\n  fragment ViewerFields on User {\n    id\n    name\n    email\n    emailVerifiedAt\n  }\n": typeof types.ViewerFieldsFragmentDoc,
+    "\n  fragment ViewerFields on User {\n    id\n    name\n    email\n    emailVerifiedAt\n    hasPassword\n  }\n": typeof types.ViewerFieldsFragmentDoc,
     "\n  query Viewer {\n    me {\n      ...ViewerFields\n    }\n  }\n": typeof types.ViewerDocument,
     "\n  mutation LogOut {\n    logOut {\n      signedOut\n    }\n  }\n": typeof types.LogOutDocument,
     "\n  mutation CreateOrganization($input: CreateOrganizationInput!) {\n    createOrganization(input: $input) {\n      organization {\n        id\n        name\n        personal\n        viewerRole\n      }\n    }\n  }\n": typeof types.CreateOrganizationDocument,
@@ -58,7 +58,7 @@ const documents: Documents = {
     "\n  query MailDelivery {\n    serverInfo {\n      devOutbox\n    }\n  }\n": types.MailDeliveryDocument,
     "\n  query Organizations {\n    organizations {\n      id\n      name\n      personal\n      viewerRole\n      plan {\n        code\n      }\n      projects {\n        id\n        code\n        name\n      }\n    }\n  }\n": types.OrganizationsDocument,
     "\n  query CurrentPrivacyPolicy {\n    privacyPolicy {\n      version\n    }\n  }\n": types.CurrentPrivacyPolicyDocument,
-    "\n  fragment ViewerFields on User {\n    id\n    name\n    email\n    emailVerifiedAt\n  }\n": types.ViewerFieldsFragmentDoc,
+    "\n  fragment ViewerFields on User {\n    id\n    name\n    email\n    emailVerifiedAt\n    hasPassword\n  }\n": types.ViewerFieldsFragmentDoc,
     "\n  query Viewer {\n    me {\n      ...ViewerFields\n    }\n  }\n": types.ViewerDocument,
     "\n  mutation LogOut {\n    logOut {\n      signedOut\n    }\n  }\n": types.LogOutDocument,
     "\n  mutation CreateOrganization($input: CreateOrganizationInput!) {\n    createOrganization(input: $input) {\n      organization {\n        id\n        name\n        personal\n        viewerRole\n      }\n    }\n  }\n": types.CreateOrganizationDocument,
@@ -124,7 +124,7 @@ export function graphql(source: "\n  query CurrentPrivacyPolicy {\n    privacyPo
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  fragment ViewerFields on User {\n    id\n    name\n    email\n    emailVerifiedAt\n  }\n"): (typeof documents)["\n  fragment ViewerFields on User {\n    id\n    name\n    email\n    emailVerifiedAt\n  }\n"];
+export function graphql(source: "\n  fragment ViewerFields on User {\n    id\n    name\n    email\n    emailVerifiedAt\n    hasPassword\n  }\n"): (typeof documents)["\n  fragment ViewerFields on User {\n    id\n    name\n    email\n    emailVerifiedAt\n    hasPassword\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
