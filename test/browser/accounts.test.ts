@@ -37,11 +37,11 @@ async function openPage(path: string): Promise<TrackedPage> {
 }
 
 async function signIn(page: Page, password = person.password): Promise<void> {
-  await page.getByRole('heading', { name: 'Sign in' }).waitFor({ timeout: 10_000 });
+  await page.getByRole('heading', { name: 'Sign in' }).waitFor({ timeout: 20_000 });
   await page.getByLabel('Email', { exact: true }).fill(person.email);
   await page.getByLabel('Password', { exact: true }).fill(password);
   await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-  await page.getByTestId('user-menu').waitFor({ timeout: 10_000 });
+  await page.getByTestId('user-menu').waitFor({ timeout: 20_000 });
 }
 
 beforeAll(async () => {
@@ -61,7 +61,7 @@ describe('accounts in the dashboard', () => {
   it('signs up, verifies the address from the outbox link, signs out and back in', async () => {
     first = await openPage('/sign-up');
     const { page } = first;
-    await page.getByRole('heading', { name: 'Create your account' }).waitFor({ timeout: 10_000 });
+    await page.getByRole('heading', { name: 'Create your account' }).waitFor({ timeout: 20_000 });
 
     // Mistakes are named next to their fields before anything is sent.
     await page.getByRole('button', { name: 'Create account' }).click();
@@ -81,10 +81,10 @@ describe('accounts in the dashboard', () => {
     await page.getByLabel(/I have read the privacy policy/).check();
     await page.getByRole('button', { name: 'Create account' }).click();
 
-    await page.getByRole('heading', { name: 'Check your email' }).waitFor({ timeout: 15_000 });
+    await page.getByRole('heading', { name: 'Check your email' }).waitFor({ timeout: 25_000 });
     expect(await page.getByTestId('user-menu').textContent()).toContain(person.name);
     // The socket reconnected with the new session cookie and is live again.
-    await page.locator(liveIndicator).waitFor({ timeout: 15_000 });
+    await page.locator(liveIndicator).waitFor({ timeout: 25_000 });
 
     // The verification link, from the development outbox.
     await fromUserMenu(page, 'Outbox');
@@ -96,7 +96,7 @@ describe('accounts in the dashboard', () => {
     expect((await link.textContent())?.startsWith(`${server.publicUrl}/verify-email?token=`)).toBe(true);
     expect(server.publicUrl).toBe(server.url);
     await link.click();
-    await page.getByRole('heading', { name: 'Your email address is verified' }).waitFor({ timeout: 10_000 });
+    await page.getByRole('heading', { name: 'Your email address is verified' }).waitFor({ timeout: 20_000 });
     // The single-use token does not stay in the address bar.
     expect(pathOf(page)).toBe('/verify-email');
 
@@ -108,7 +108,7 @@ describe('accounts in the dashboard', () => {
     await fromUserMenu(page, 'Sign out');
     await waitForPath(page, '/sign-in');
     await page.getByRole('link', { name: 'Sign up' }).waitFor();
-    await page.locator(liveIndicator).waitFor({ timeout: 15_000 });
+    await page.locator(liveIndicator).waitFor({ timeout: 25_000 });
 
     // Pages that need a session send to sign-in first, then back.
     await page.goto(`${server.url}/account`);
@@ -120,10 +120,10 @@ describe('accounts in the dashboard', () => {
     // Live updates keep flowing on the socket that reconnected as the signed-in person.
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Overview' }).click();
     const tick = page.getByTestId('tick-sequence');
-    await tick.waitFor({ timeout: 10_000 });
+    await tick.waitFor({ timeout: 20_000 });
     const firstTick = Number(await tick.textContent());
     await expect
-      .poll(async () => Number(await tick.textContent()), { timeout: 10_000 })
+      .poll(async () => Number(await tick.textContent()), { timeout: 20_000 })
       .toBeGreaterThan(firstTick);
   }, 90_000);
 
@@ -136,7 +136,7 @@ describe('accounts in the dashboard', () => {
     const { page } = first;
     await page.goto(`${server.url}/account`);
     const rows = page.locator('[data-testid="sessions"] tbody tr');
-    await expect.poll(() => rows.count(), { timeout: 10_000 }).toBe(2);
+    await expect.poll(() => rows.count(), { timeout: 20_000 }).toBe(2);
     const mine = rows.filter({ hasText: 'This device' });
     expect(await mine.count()).toBe(1);
     expect(await mine.getAttribute('data-current')).toBe('true');
@@ -145,12 +145,12 @@ describe('accounts in the dashboard', () => {
       .filter({ hasNotText: 'This device' })
       .getByRole('button', { name: /^Revoke/ })
       .click();
-    await expect.poll(() => rows.count(), { timeout: 10_000 }).toBe(1);
+    await expect.poll(() => rows.count(), { timeout: 20_000 }).toBe(1);
 
     // The server closed the other browser's socket; that page notices, leaves /account and reconnects.
-    await waitForPath(second.page, '/sign-in?next=/account&ended=1', 15_000);
+    await waitForPath(second.page, '/sign-in?next=/account&ended=1', 25_000);
     await second.page.getByText('Your session ended').waitFor();
-    await second.page.locator(liveIndicator).waitFor({ timeout: 15_000 });
+    await second.page.locator(liveIndicator).waitFor({ timeout: 25_000 });
     // Its next request is anonymous too: the cookie it still holds no longer works.
     await second.page.goto(`${server.url}/account`);
     await waitForPath(second.page, '/sign-in?next=/account');
@@ -158,14 +158,14 @@ describe('accounts in the dashboard', () => {
 
     // This browser is still signed in.
     await page.reload();
-    await expect.poll(() => rows.count(), { timeout: 10_000 }).toBe(1);
+    await expect.poll(() => rows.count(), { timeout: 20_000 }).toBe(1);
     expect(offHostRequests(second.requestedUrls)).toEqual([]);
   }, 60_000);
 
   it('creates an API token whose secret is shown once and works as a Bearer token', async () => {
     const { page, requestedUrls } = first;
     await fromUserMenu(page, 'API tokens');
-    await page.getByRole('heading', { name: 'Create a token' }).waitFor({ timeout: 10_000 });
+    await page.getByRole('heading', { name: 'Create a token' }).waitFor({ timeout: 20_000 });
     const organization = page.locator('#tokens-organization');
     expect(await organization.locator('option:checked').textContent()).toContain('(personal)');
     const organizationId = await organization.inputValue();
@@ -175,7 +175,7 @@ describe('accounts in the dashboard', () => {
     await page.getByRole('button', { name: 'Create token' }).click();
 
     const shown = page.getByTestId('new-token-secret');
-    await shown.waitFor({ timeout: 10_000 });
+    await shown.waitFor({ timeout: 20_000 });
     expect(await shown.textContent()).toContain('You will not see it again');
     const secret = await page.getByLabel('New API token').inputValue();
     expect(secret).toMatch(/^dae_\S{20,}$/);
@@ -192,14 +192,14 @@ describe('accounts in the dashboard', () => {
     expect(await response.json()).toEqual({ data: { organizations: [{ id: organizationId }] } });
 
     await page.reload();
-    await row.waitFor({ timeout: 10_000 });
+    await row.waitFor({ timeout: 20_000 });
     expect(await page.getByTestId('new-token-secret').count()).toBe(0);
     expect(await page.content()).not.toContain(secret);
 
     // Owners read their organization's audit log.
     await fromUserMenu(page, 'Audit log');
     const events = page.locator('[data-testid="audit-events"]');
-    await events.waitFor({ timeout: 10_000 });
+    await events.waitFor({ timeout: 20_000 });
     expect(await events.textContent()).toContain('Created an API token');
     expect(await events.textContent()).toContain('Signed up');
 
@@ -219,12 +219,12 @@ describe('accounts in the dashboard', () => {
     await page.getByRole('link', { name: 'Forgot password?' }).click();
     await page.getByLabel('Email', { exact: true }).fill(person.email);
     await page.getByRole('button', { name: 'Send the link' }).click();
-    await page.getByRole('heading', { name: 'Check your email' }).waitFor({ timeout: 10_000 });
+    await page.getByRole('heading', { name: 'Check your email' }).waitFor({ timeout: 20_000 });
 
     // Signed out, the outbox page cannot show it; the test reads the outbox table instead.
     const mail = await waitForMail(server, person.email, /Reset your Daestro password/, { after: requested });
     await page.goto(mail.link);
-    await page.getByRole('heading', { name: 'Choose a new password' }).waitFor({ timeout: 10_000 });
+    await page.getByRole('heading', { name: 'Choose a new password' }).waitFor({ timeout: 20_000 });
     expect(pathOf(page)).toBe('/reset-password');
     const newPassword = resetPassword;
     await page.getByLabel('New password', { exact: true }).fill(newPassword);
@@ -233,15 +233,15 @@ describe('accounts in the dashboard', () => {
     await page.getByText('The two passwords differ').waitFor();
     await page.getByLabel('New password again').fill(newPassword);
     await page.getByRole('button', { name: 'Set the new password' }).click();
-    await page.getByRole('heading', { name: 'Your password is changed' }).waitFor({ timeout: 10_000 });
+    await page.getByRole('heading', { name: 'Your password is changed' }).waitFor({ timeout: 20_000 });
     expect(await page.getByTestId('user-menu').textContent()).toContain(person.name);
 
     // The first browser's session ended with the reset: it leaves the audit log for sign-in.
-    await waitForPath(first.page, '/sign-in?next=/audit&ended=1', 15_000);
+    await waitForPath(first.page, '/sign-in?next=/audit&ended=1', 25_000);
     await first.page.getByLabel('Email', { exact: true }).fill(person.email);
     await first.page.getByLabel('Password', { exact: true }).fill(person.password);
     await first.page.getByRole('button', { name: 'Sign in', exact: true }).click();
-    await first.page.getByText('The email or password is incorrect.').waitFor({ timeout: 10_000 });
+    await first.page.getByText('The email or password is incorrect.').waitFor({ timeout: 20_000 });
     await signIn(first.page, newPassword);
     await waitForPath(first.page, '/audit');
     expect(offHostRequests(third.requestedUrls)).toEqual([]);
@@ -250,13 +250,13 @@ describe('accounts in the dashboard', () => {
   it('edits the profile, changes the password (staying signed in here only) and the email address', async () => {
     const { page, requestedUrls } = first;
     await fromUserMenu(page, 'Account');
-    await page.getByRole('heading', { name: 'Profile' }).waitFor({ timeout: 10_000 });
+    await page.getByRole('heading', { name: 'Profile' }).waitFor({ timeout: 20_000 });
 
     const profile = page.getByTestId('profile-form');
     await profile.getByLabel('Name', { exact: true }).fill('Ada King');
     await profile.getByLabel('Email me about Daestro news').check();
     await profile.getByRole('button', { name: 'Save profile' }).click();
-    await profile.getByText('Saved.').waitFor({ timeout: 10_000 });
+    await profile.getByText('Saved.').waitFor({ timeout: 20_000 });
     expect(await page.getByTestId('user-menu').textContent()).toContain('Ada King');
     await page.reload();
     await expect.poll(() => profile.getByLabel('Email me about Daestro news').isChecked()).toBe(true);
@@ -264,7 +264,7 @@ describe('accounts in the dashboard', () => {
 
     // The browser that reset the password is signed in too, on its account page.
     await third.page.goto(`${server.url}/account`);
-    await third.page.getByRole('heading', { name: 'Sessions' }).waitFor({ timeout: 10_000 });
+    await third.page.getByRole('heading', { name: 'Sessions' }).waitFor({ timeout: 20_000 });
 
     const password = page.getByTestId('password-section');
     const newPassword = 'ember orchard silently 4';
@@ -272,27 +272,27 @@ describe('accounts in the dashboard', () => {
     await password.getByLabel('New password', { exact: true }).fill(newPassword);
     await password.getByLabel('New password again').fill(newPassword);
     await password.getByRole('button', { name: 'Change password' }).click();
-    await password.getByText('The current password is incorrect.').waitFor({ timeout: 10_000 });
+    await password.getByText('The current password is incorrect.').waitFor({ timeout: 20_000 });
     await password.getByLabel('Current password').fill(resetPassword);
     await password.getByRole('button', { name: 'Change password' }).click();
-    await password.getByRole('heading', { name: 'Your password is changed' }).waitFor({ timeout: 10_000 });
+    await password.getByRole('heading', { name: 'Your password is changed' }).waitFor({ timeout: 20_000 });
     expect(await password.textContent()).toContain('Every other session of your account was signed out.');
 
     // This browser got a new session and stays; the other one is signed out at once.
-    await waitForPath(third.page, '/sign-in?next=/account&ended=1', 15_000);
-    await page.locator(liveIndicator).waitFor({ timeout: 15_000 });
+    await waitForPath(third.page, '/sign-in?next=/account&ended=1', 25_000);
+    await page.locator(liveIndicator).waitFor({ timeout: 25_000 });
     expect(pathOf(page)).toBe('/account');
     await page.reload();
-    await page.getByRole('heading', { name: 'Sessions' }).waitFor({ timeout: 10_000 });
+    await page.getByRole('heading', { name: 'Sessions' }).waitFor({ timeout: 20_000 });
     const sessions = page.locator('[data-testid="sessions"] tbody tr');
-    await expect.poll(() => sessions.count(), { timeout: 10_000 }).toBe(1);
+    await expect.poll(() => sessions.count(), { timeout: 20_000 }).toBe(1);
     expect(await page.getByTestId('user-menu').textContent()).toContain('Ada King');
 
     const email = page.getByTestId('email-section');
     await email.getByLabel('New email address').fill('ada.king@example.com');
     await email.getByLabel('Current password').fill(newPassword);
     await email.getByRole('button', { name: 'Change email address' }).click();
-    await email.getByText('Your email address is now ada.king@example.com.').waitFor({ timeout: 10_000 });
+    await email.getByText('Your email address is now ada.king@example.com.').waitFor({ timeout: 20_000 });
     expect(await page.getByTestId('account-email').textContent()).toBe('ada.king@example.com');
     expect(await page.getByTestId('email-verification').textContent()).toContain('Not verified');
     await page.getByRole('heading', { name: 'Check your email' }).waitFor();
@@ -301,7 +301,7 @@ describe('accounts in the dashboard', () => {
 
     const history = page.locator('[data-testid="security-events"] tbody tr');
     await expect
-      .poll(async () => (await history.allTextContents()).join('\n'), { timeout: 10_000 })
+      .poll(async () => (await history.allTextContents()).join('\n'), { timeout: 20_000 })
       .toContain('Changed email address');
     const events = (await history.allTextContents()).join('\n');
     expect(events).toContain('Changed password');

@@ -77,20 +77,20 @@ describe('dashboard', () => {
   it('goes live and shows server info and a ticking server clock', async () => {
     const { page, requestedUrls } = await openPage('/');
 
-    await page.locator(`${indicator}[data-state="live"]`).waitFor({ timeout: 15_000 });
+    await page.locator(`${indicator}[data-state="live"]`).waitFor({ timeout: 25_000 });
     expect(await page.getByTestId('server-version').textContent()).toBe(await fetchServerVersion());
     expect(await page.getByTestId('database-mode').textContent()).toMatch(/^(Embedded|External)$/);
 
-    await page.getByTestId('tick-sequence').waitFor({ timeout: 10_000 });
+    await page.getByTestId('tick-sequence').waitFor({ timeout: 20_000 });
     const first = await tickSequence(page);
-    await expect.poll(() => tickSequence(page), { timeout: 10_000 }).toBeGreaterThan(first);
+    await expect.poll(() => tickSequence(page), { timeout: 20_000 }).toBeGreaterThan(first);
 
     expect(offHostRequests(requestedUrls)).toEqual([]);
   }, 45_000);
 
   it('shows the 404 page for unknown paths', async () => {
     const { page } = await openPage('/no/such/page');
-    await page.getByRole('heading', { name: 'Page not found' }).waitFor({ timeout: 10_000 });
+    await page.getByRole('heading', { name: 'Page not found' }).waitFor({ timeout: 20_000 });
     expect(await page.locator('main code').textContent()).toBe('/no/such/page');
   }, 30_000);
 });
@@ -101,7 +101,7 @@ describe('GraphiQL at /graphql', () => {
     await page.locator('.graphiql-query-editor .monaco-editor').waitFor({ timeout: 20_000 });
 
     await runInGraphiQL(page, 'ServerInfo', 'query ServerInfo { serverInfo { version database { mode } } }');
-    await expect.poll(() => graphiqlResponse(page), { timeout: 15_000 }).toContain('"serverInfo"');
+    await expect.poll(() => graphiqlResponse(page), { timeout: 25_000 }).toContain('"serverInfo"');
     expect(await graphiqlResponse(page)).toContain(`"version": "${await fetchServerVersion()}"`);
 
     await runInGraphiQL(
@@ -109,10 +109,10 @@ describe('GraphiQL at /graphql', () => {
       'ServerTicks',
       'subscription ServerTicks { serverTicks(intervalMs: 200) { sequence at } }',
     );
-    await expect.poll(() => graphiqlResponse(page), { timeout: 15_000 }).toContain('"sequence"');
+    await expect.poll(() => graphiqlResponse(page), { timeout: 25_000 }).toContain('"sequence"');
     const first = sequencesIn(await graphiqlResponse(page))[0] ?? 0;
     await expect
-      .poll(async () => sequencesIn(await graphiqlResponse(page))[0] ?? 0, { timeout: 10_000 })
+      .poll(async () => sequencesIn(await graphiqlResponse(page))[0] ?? 0, { timeout: 20_000 })
       .toBeGreaterThan(first);
 
     expect(offHostRequests(requestedUrls)).toEqual([]);
@@ -124,7 +124,7 @@ describe('connection indicator', () => {
   it('leaves live when the server goes away, then reports offline while retrying', async () => {
     const { page } = await openPage('/');
     const state = page.locator(indicator);
-    await page.locator(`${indicator}[data-state="live"]`).waitFor({ timeout: 15_000 });
+    await page.locator(`${indicator}[data-state="live"]`).waitFor({ timeout: 25_000 });
 
     // Not awaited first: a graceful stop may wait for connections, and the indicator must not.
     const stopping = server.stop();
@@ -133,7 +133,7 @@ describe('connection indicator', () => {
     expect(['reconnecting', 'offline']).toContain(await state.getAttribute('data-state'));
 
     // Connection refused three times in a row (backoff 0.5–1 s, 1–2 s, 2–4 s) means offline.
-    await page.locator(`${indicator}[data-state="offline"]`).waitFor({ timeout: 15_000 });
+    await page.locator(`${indicator}[data-state="offline"]`).waitFor({ timeout: 25_000 });
     expect(await state.textContent()).toContain('Offline — retrying');
     await stopping;
   }, 45_000);

@@ -73,7 +73,7 @@ describe('sign-in with GitHub in the dashboard', () => {
     const { page } = tracked;
     await page.goto(`${server.url}/sign-in?error=oauth_account_unverified&provider=github`);
     const error = page.getByTestId('oauth-error');
-    await error.waitFor({ timeout: 10_000 });
+    await error.waitFor({ timeout: 20_000 });
     expect((await error.textContent())?.trim()).toBe(
       "An account with this email exists but its address isn't verified. Sign in with your password and verify it, then you can use GitHub.",
     );
@@ -82,7 +82,7 @@ describe('sign-in with GitHub in the dashboard', () => {
     expect(await buttons.getAttribute('href')).toBe('/auth/github/start');
 
     await page.goto(`${server.url}/sign-up`);
-    await page.getByRole('heading', { name: 'Create your account' }).waitFor({ timeout: 10_000 });
+    await page.getByRole('heading', { name: 'Create your account' }).waitFor({ timeout: 20_000 });
     await expect.poll(() => buttons.allTextContents()).toEqual(['Continue with GitHub']);
     expect(await page.getByTestId('oauth-error').count()).toBe(0);
   }, 30_000);
@@ -92,15 +92,15 @@ describe('sign-in with GitHub in the dashboard', () => {
     await page.goto(`${server.url}/tokens`);
     await waitForPath(page, '/sign-in?next=/tokens');
     const github = page.getByRole('link', { name: 'Continue with GitHub' });
-    await github.waitFor({ timeout: 10_000 });
+    await github.waitFor({ timeout: 20_000 });
     expect(await github.getAttribute('href')).toBe('/auth/github/start?next=%2Ftokens');
     await github.click();
 
     // Server → mock provider → server → the dashboard's consent page; the ticket leaves the address bar.
-    await page.getByRole('heading', { name: 'Finish signing up' }).waitFor({ timeout: 15_000 });
+    await page.getByRole('heading', { name: 'Finish signing up' }).waitFor({ timeout: 25_000 });
     await waitForPath(page, '/oauth/complete');
     const preview = page.getByTestId('oauth-preview');
-    await preview.waitFor({ timeout: 10_000 });
+    await preview.waitFor({ timeout: 20_000 });
     expect(await preview.textContent()).toContain(`You are signing up with GitHub as ${account.email}.`);
     expect(await page.getByLabel('Name', { exact: true }).inputValue()).toBe(account.name);
     expect(await page.getByTestId('user-menu').count()).toBe(0);
@@ -113,11 +113,11 @@ describe('sign-in with GitHub in the dashboard', () => {
     await page.getByLabel(/I have read the privacy policy/).check();
     await page.getByRole('button', { name: 'Create account' }).click();
 
-    await waitForPath(page, '/tokens', 15_000);
-    await page.getByRole('heading', { name: 'API tokens' }).waitFor({ timeout: 10_000 });
+    await waitForPath(page, '/tokens', 25_000);
+    await page.getByRole('heading', { name: 'API tokens' }).waitFor({ timeout: 20_000 });
     expect(await page.getByTestId('user-menu').textContent()).toContain('Grace B. Hopper');
     // The socket reconnected with the new session cookie.
-    await page.locator(liveIndicator).waitFor({ timeout: 15_000 });
+    await page.locator(liveIndicator).waitFor({ timeout: 25_000 });
     // GitHub verified the address: no banner asking to verify it.
     expect(await page.getByTestId('verify-banner').count()).toBe(0);
   }, 60_000);
@@ -126,7 +126,7 @@ describe('sign-in with GitHub in the dashboard', () => {
     const { page } = tracked;
     await fromUserMenu(page, 'Account');
     const identities = page.locator('[data-testid="identities"] tbody tr');
-    await expect.poll(() => identities.count(), { timeout: 10_000 }).toBe(1);
+    await expect.poll(() => identities.count(), { timeout: 20_000 }).toBe(1);
     const row = identities.first();
     expect(await row.getByRole('rowheader').textContent()).toBe('GitHub');
     expect(await row.textContent()).toContain(account.email);
@@ -139,7 +139,7 @@ describe('sign-in with GitHub in the dashboard', () => {
     expect(await page.getByLabel('Current password').count()).toBe(0);
 
     const history = page.locator('[data-testid="security-events"] tbody tr');
-    await expect.poll(() => history.count(), { timeout: 10_000 }).toBeGreaterThanOrEqual(2);
+    await expect.poll(() => history.count(), { timeout: 20_000 }).toBeGreaterThanOrEqual(2);
     const events = await history.allTextContents();
     expect(events.some((text) => text.includes('Signed up') && text.includes('Chrome'))).toBe(true);
     expect(events.some((text) => text.includes('Signed in'))).toBe(true);
@@ -152,8 +152,8 @@ describe('sign-in with GitHub in the dashboard', () => {
     await page.goto(`${server.url}/account`);
     await waitForPath(page, '/sign-in?next=/account');
     await page.getByRole('link', { name: 'Continue with GitHub' }).click();
-    await waitForPath(page, '/account', 15_000);
-    await page.getByTestId('user-menu').waitFor({ timeout: 10_000 });
+    await waitForPath(page, '/account', 25_000);
+    await page.getByTestId('user-menu').waitFor({ timeout: 20_000 });
     expect(await page.getByTestId('account-email').textContent()).toBe(account.email);
     expect(pathOf(page)).toBe('/account');
 
