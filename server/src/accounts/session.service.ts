@@ -19,7 +19,8 @@ export interface SessionPolicy {
   absoluteTimeoutSeconds: number;
 }
 
-// Writing lastSeenAt on every request would turn every read into a write.
+// Writing lastSeenAt on every request would turn every read into a write; a
+// minute is fine-grained enough, unless the idle timeout itself is that short.
 const LAST_SEEN_GRANULARITY_MS = 60_000;
 
 export class SessionService {
@@ -67,7 +68,8 @@ export class SessionService {
       { populate: ['user'] },
     );
     if (!session || !this.isActive(session)) return undefined;
-    if (Date.now() - session.lastSeenAt.getTime() > LAST_SEEN_GRANULARITY_MS) {
+    const granularity = Math.min(LAST_SEEN_GRANULARITY_MS, (this.policy.idleTimeoutSeconds * 1000) / 4);
+    if (Date.now() - session.lastSeenAt.getTime() > granularity) {
       await this.em.nativeUpdate(Session, { id: session.id }, { lastSeenAt: new Date() });
     }
     const { user } = session;
