@@ -1,40 +1,29 @@
 // End-to-end: accounts in the built dashboard, in headless Chromium against the real server, with
 // mail kept in the development outbox (the default transport). One person's story, in order:
 // each test continues where the previous one left off. Needs web/dist (see dashboard.test.ts).
-import { existsSync } from 'node:fs';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import {
   fromUserMenu,
-  launchBrowser,
   offHostRequests,
-  openTrackedPage,
   pathOf,
   waitForPath,
   type TrackedPage,
+  useDashboard,
 } from '../support/browser.js';
 import { waitForMail } from '../support/mail.js';
-import { startTestServer, type TestServer } from '../support/server.js';
 
 const person = { name: 'Ada Lovelace', email: 'ada@example.com', password: 'copper kettle morning tide' };
 const liveIndicator = '[data-testid="connection-indicator"][data-state="live"]';
 
-let server: TestServer;
-let browser: Browser;
-const openPages: TrackedPage[] = [];
+const dashboard = useDashboard();
+const { openPage } = dashboard;
 /** The first browser: signs up and keeps going throughout. */
 let first: TrackedPage;
 /** The browser that reset the password, still signed in afterwards. */
 let third: TrackedPage;
 /** The password after the reset. */
 const resetPassword = 'harbour lantern quietly 9';
-
-async function openPage(path: string): Promise<TrackedPage> {
-  const tracked = await openTrackedPage(browser);
-  openPages.push(tracked);
-  await tracked.page.goto(`${server.url}${path}`);
-  return tracked;
-}
 
 async function signIn(page: Page, password = person.password): Promise<void> {
   await page.getByRole('heading', { name: 'Sign in' }).waitFor({ timeout: 20_000 });
@@ -43,19 +32,6 @@ async function signIn(page: Page, password = person.password): Promise<void> {
   await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   await page.getByTestId('user-menu').waitFor({ timeout: 20_000 });
 }
-
-beforeAll(async () => {
-  if (!existsSync(new URL('../../web/dist/index.html', import.meta.url))) {
-    throw new Error('web/dist is missing: run `pnpm --filter @daestro/web build` first');
-  }
-  [server, browser] = await Promise.all([startTestServer(), launchBrowser()]);
-}, 60_000);
-
-afterAll(async () => {
-  await Promise.all(openPages.map((tracked) => tracked.close()));
-  await browser?.close();
-  await server?.stop();
-});
 
 describe('accounts in the dashboard', () => {
   it('signs up, verifies the address from the outbox link, signs out and back in', async () => {
@@ -93,8 +69,10 @@ describe('accounts in the dashboard', () => {
     expect(await message.textContent()).toContain(person.email);
     const link = message.getByRole('link', { name: /\/verify-email\?token=/ });
     // PUBLIC_URL is this server's own address, so the link stays on the site.
-    expect((await link.textContent())?.startsWith(`${server.publicUrl}/verify-email?token=`)).toBe(true);
-    expect(server.publicUrl).toBe(server.url);
+    expect((await link.textContent())?.startsWith(`${dashboard.server.publicUrl}/verify-email?token=`)).toBe(
+      true,
+    );
+    expect(dashboard.server.publicUrl).toBe(dashboard.server.url);
     await link.click();
     await page.getByRole('heading', { name: 'Your email address is verified' }).waitFor({ timeout: 20_000 });
     // The single-use token does not stay in the address bar.
@@ -111,7 +89,7 @@ describe('accounts in the dashboard', () => {
     await page.locator(liveIndicator).waitFor({ timeout: 25_000 });
 
     // Pages that need a session send to sign-in first, then back.
-    await page.goto(`${server.url}/account`);
+    await page.goto(`${dashboard.server.url}/account`);
     await waitForPath(page, '/sign-in?next=/account');
     await signIn(page);
     await waitForPath(page, '/account');
@@ -134,7 +112,7 @@ describe('accounts in the dashboard', () => {
     await second.page.getByRole('heading', { name: 'Sessions' }).waitFor();
 
     const { page } = first;
-    await page.goto(`${server.url}/account`);
+    await page.goto(`${dashboard.server.url}/account`);
     const rows = page.locator('[data-testid="sessions"] tbody tr');
     await expect.poll(() => rows.count(), { timeout: 20_000 }).toBe(2);
     const mine = rows.filter({ hasText: 'This device' });
@@ -152,7 +130,7 @@ describe('accounts in the dashboard', () => {
     await second.page.getByText('Your session ended').waitFor();
     await second.page.locator(liveIndicator).waitFor({ timeout: 25_000 });
     // Its next request is anonymous too: the cookie it still holds no longer works.
-    await second.page.goto(`${server.url}/account`);
+    await second.page.goto(`${dashboard.server.url}/account`);
     await waitForPath(second.page, '/sign-in?next=/account');
     expect(await second.page.getByTestId('user-menu').count()).toBe(0);
 
@@ -183,7 +161,7 @@ describe('accounts in the dashboard', () => {
     await row.waitFor();
     expect(await row.textContent()).toContain(`${secret.slice(0, 12)}…`);
 
-    const response = await fetch(`${server.url}/graphql`, {
+    const response = await fetch(`${dashboard.server.url}/graphql`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${secret}` },
       body: JSON.stringify({ query: '{ organizations { id } }' }),
@@ -222,7 +200,9 @@ describe('accounts in the dashboard', () => {
     await page.getByRole('heading', { name: 'Check your email' }).waitFor({ timeout: 20_000 });
 
     // Signed out, the outbox page cannot show it; the test reads the outbox table instead.
-    const mail = await waitForMail(server, person.email, /Reset your Daestro password/, { after: requested });
+    const mail = await waitForMail(dashboard.server, person.email, /Reset your Daestro password/, {
+      after: requested,
+    });
     await page.goto(mail.link);
     await page.getByRole('heading', { name: 'Choose a new password' }).waitFor({ timeout: 20_000 });
     expect(pathOf(page)).toBe('/reset-password');
@@ -263,7 +243,7 @@ describe('accounts in the dashboard', () => {
     expect(await page.getByTestId('account-name').textContent()).toBe('Ada King');
 
     // The browser that reset the password is signed in too, on its account page.
-    await third.page.goto(`${server.url}/account`);
+    await third.page.goto(`${dashboard.server.url}/account`);
     await third.page.getByRole('heading', { name: 'Sessions' }).waitFor({ timeout: 20_000 });
 
     const password = page.getByTestId('password-section');

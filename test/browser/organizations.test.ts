@@ -1,38 +1,27 @@
 // End-to-end: organizations in the built dashboard, in headless Chromium against the real server,
 // with mail in the development outbox. Two people in two browsers; each test continues where the
 // previous one left off. Needs web/dist (see dashboard.test.ts).
-import { existsSync } from 'node:fs';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import {
   followOutboxLink,
-  launchBrowser,
   offHostRequests,
-  openTrackedPage,
   signUpInDashboard,
   waitForPath,
   type TrackedPage,
+  useDashboard,
 } from '../support/browser.js';
 import { waitForMail } from '../support/mail.js';
-import { startTestServer, type TestServer } from '../support/server.js';
 
 const owner = { name: 'Ada Lovelace', email: 'ada@example.com', password: 'copper kettle morning tide' };
 const invitee = { name: 'Grace Hopper', email: 'grace@example.com', password: 'harbour lantern quietly 9' };
 const organization = 'Acme Research';
 
-let server: TestServer;
-let browser: Browser;
-const openPages: TrackedPage[] = [];
+const dashboard = useDashboard();
+const { openPage } = dashboard;
 let ownerPage: TrackedPage;
 let inviteePage: TrackedPage;
 let invitationLink: string;
-
-async function openPage(path: string): Promise<TrackedPage> {
-  const tracked = await openTrackedPage(browser);
-  openPages.push(tracked);
-  await tracked.page.goto(`${server.url}${path}`);
-  return tracked;
-}
 
 async function openMembers(page: Page): Promise<void> {
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Members' }).click();
@@ -46,19 +35,6 @@ function memberRows(page: Page) {
 function selectedOrganization(page: Page) {
   return page.locator('#members-organization option:checked');
 }
-
-beforeAll(async () => {
-  if (!existsSync(new URL('../../web/dist/index.html', import.meta.url))) {
-    throw new Error('web/dist is missing: run `pnpm --filter @daestro/web build` first');
-  }
-  [server, browser] = await Promise.all([startTestServer(), launchBrowser()]);
-}, 60_000);
-
-afterAll(async () => {
-  await Promise.all(openPages.map((tracked) => tracked.close()));
-  await browser?.close();
-  await server?.stop();
-});
 
 describe('organizations in the dashboard', () => {
   it('creates an organization, and asks for a verified address before inviting anyone', async () => {
@@ -113,8 +89,9 @@ describe('organizations in the dashboard', () => {
     );
 
     // Opened by someone else (here the owner), the link says whom it is for, and offers to switch.
-    invitationLink = (await waitForMail(server, invitee.email, /invited you to Acme Research/)).link;
-    expect(invitationLink.startsWith(`${server.publicUrl}/invitations/accept?token=`)).toBe(true);
+    invitationLink = (await waitForMail(dashboard.server, invitee.email, /invited you to Acme Research/))
+      .link;
+    expect(invitationLink.startsWith(`${dashboard.server.publicUrl}/invitations/accept?token=`)).toBe(true);
     await page.goto(invitationLink);
     await page.getByRole('button', { name: 'Join the organization' }).click();
     const problem = page.getByTestId('invitation-problem');
@@ -159,7 +136,7 @@ describe('organizations in the dashboard', () => {
 
   it('lets the owner change the new member’s role, and the member leave', async () => {
     const { page } = ownerPage;
-    await page.goto(`${server.url}/members`);
+    await page.goto(`${dashboard.server.url}/members`);
     await expect.poll(() => memberRows(page).count(), { timeout: 20_000 }).toBe(2);
     expect(await page.locator('[data-testid="invitations"]').count()).toBe(0);
     const row = memberRows(page).filter({ hasText: invitee.email });

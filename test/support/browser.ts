@@ -1,5 +1,7 @@
+import { existsSync } from 'node:fs';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
+import { startTestServer, type TestServer } from './server.js';
 
 /** Debian's chromium (`apt-get install chromium`); playwright-core ships no browser. */
 const CHROMIUM_PATH = '/usr/bin/chromium';
@@ -92,4 +94,40 @@ export async function followOutboxLink(page: Page, subject: string, linkPath: st
   await message.waitFor({ timeout: 20_000 });
   const escaped = linkPath.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
   await message.getByRole('link', { name: new RegExp(`${escaped}\\?token=`) }).click();
+}
+
+/**
+ * A test file's dashboard: the real server (on the file's database) and one Chromium,
+ * started before the file's tests; every page opened through it is closed after them.
+ */
+export function useDashboard(): {
+  readonly server: TestServer;
+  openPage(path: string): Promise<TrackedPage>;
+} {
+  let server: TestServer | undefined;
+  let browser: Browser | undefined;
+  const openPages: TrackedPage[] = [];
+  beforeAll(async () => {
+    if (!existsSync(new URL('../../web/dist/index.html', import.meta.url))) {
+      throw new Error('web/dist is missing: run `pnpm --filter @daestro/web build` first');
+    }
+    [server, browser] = await Promise.all([startTestServer(), launchBrowser()]);
+  }, 60_000);
+  afterAll(async () => {
+    await Promise.all(openPages.map((tracked) => tracked.close()));
+    await browser?.close();
+    await server?.stop();
+  });
+  return {
+    get server() {
+      if (!server) throw new Error('the dashboard server starts in beforeAll');
+      return server;
+    },
+    async openPage(path) {
+      const tracked = await openTrackedPage(browser!);
+      openPages.push(tracked);
+      await tracked.page.goto(`${server!.url}${path}`);
+      return tracked;
+    },
+  };
 }
