@@ -13,7 +13,7 @@ import {
 } from '../accounts/session-cookie.js';
 import type { Logger } from '../logger.js';
 import type { ServerMetrics } from '../http/metrics.js';
-import { createContext, servicesFor, type ContextDeps, type GraphQLContext } from './context.js';
+import { createContext, type ContextDeps, type GraphQLContext } from './context.js';
 import { ErrorCode, formatError } from './errors.js';
 import { operationLimitRules } from './operation-limits.js';
 import { clientInfo, serveGraphQLOverWebSocket } from './websocket.js';
@@ -77,12 +77,17 @@ export async function createGraphQLEndpoint(options: {
     express.json({ limit: '1mb' }),
     expressMiddleware(apollo, {
       context: async ({ req, res }) => {
-        let viewer;
         const sessionToken = readSessionCookie(req.headers.cookie, cookie);
+        const context = createContext(deps, {
+          requestId: String((req as { id?: unknown }).id ?? '') || undefined,
+          client: clientInfo(req),
+          sessionCookie: sessionCookieWriter(res, cookie, sessionToken),
+        });
+        // Authenticate with the operation's own services: one EntityManager fork per request.
         try {
-          viewer = await authenticate(
+          context.viewer = await authenticate(
             { apiToken: bearerToken(req.headers.authorization), sessionToken },
-            servicesFor(deps),
+            context.services,
           );
         } catch (error) {
           if (!(error instanceof InvalidCredentialsError)) throw error;
@@ -90,12 +95,7 @@ export async function createGraphQLEndpoint(options: {
             extensions: { code: ErrorCode.UNAUTHENTICATED, http: { status: 401 } },
           });
         }
-        return createContext(deps, {
-          requestId: String((req as { id?: unknown }).id ?? '') || undefined,
-          viewer,
-          client: clientInfo(req),
-          sessionCookie: sessionCookieWriter(res, cookie, sessionToken),
-        });
+        return context;
       },
     }),
   );
