@@ -16,6 +16,10 @@ export class ProjectService {
     return this.em.find(Project, { organization: organizationId }, { orderBy: { code: 'asc' } });
   }
 
+  findById(projectId: string): Promise<Project | null> {
+    return this.em.findOne(Project, { id: projectId }, { populate: ['organization'] });
+  }
+
   findInOrganization(organizationId: string, projectId: string): Promise<Project | null> {
     return this.em.findOne(Project, { id: projectId, organization: organizationId });
   }
