@@ -10,6 +10,8 @@ export default defineConfig({
   build: {
     // The GraphiQL page bundles Monaco (about 3 MB); the dashboard stays small.
     chunkSizeWarningLimit: 4000,
+    // dist/.vite/manifest.json: the chunk graph web/test/first-load-size.test.ts measures.
+    manifest: true,
     rollupOptions: {
       input: { main: 'index.html', graphiql: 'graphiql.html' },
       output: {

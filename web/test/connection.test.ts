@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import {
   OFFLINE_AFTER_FAILED_ATTEMPTS,
+  POLL_INTERVAL_MS,
   connectionLabel,
   connectionState,
   initialConnection,
+  needsHttpProbe,
   nextConnection,
   type ConnectionEvent,
   type ConnectionModel,
@@ -97,5 +99,36 @@ describe('connection state', () => {
     expect(connectionState(afterGivingUp)).toBe('reconnecting');
     expect(connectionState(replay(['connected'], afterGivingUp))).toBe('live');
     expect(replay(['connected'], afterGivingUp).sessions).toBe(2);
+  });
+
+  it('polls when the socket keeps failing but HTTP is answered (a proxy that blocks WebSockets)', () => {
+    const failing = replay(
+      Array<ConnectionEvent['type'][]>(OFFLINE_AFTER_FAILED_ATTEMPTS).fill(failedAttempt).flat(),
+    );
+    expect(needsHttpProbe(failing)).toBe(true);
+    expect(connectionState(failing)).toBe('offline');
+    const polling = replay(['http-reachable'], failing);
+    expect(connectionState(polling)).toBe('polling');
+    expect(connectionLabel(polling)).toBe(`Polling every ${POLL_INTERVAL_MS / 1000} s`);
+    // Still failing sockets keep it polling; a failed health check means the server is gone.
+    expect(connectionState(replay(failedAttempt, polling))).toBe('polling');
+    expect(connectionState(replay(['http-unreachable'], polling))).toBe('offline');
+    // A socket that gets through makes it live, and the probe stops.
+    const live = replay(['connected'], polling);
+    expect(connectionState(live)).toBe('live');
+    expect(needsHttpProbe(live)).toBe(false);
+  });
+
+  it('does not probe HTTP while a reconnect is still expected to work, nor poll on an old answer', () => {
+    expect(needsHttpProbe(replay(['connected', 'closed', ...failedAttempt]))).toBe(false);
+    expect(connectionState(replay(['http-reachable', 'connected', 'closed']))).toBe('reconnecting');
+    const failingAgain = replay([
+      'http-reachable',
+      'connected',
+      'closed',
+      ...Array<ConnectionEvent['type'][]>(OFFLINE_AFTER_FAILED_ATTEMPTS).fill(failedAttempt).flat(),
+    ]);
+    expect(connectionState(failingAgain)).toBe('offline');
+    expect(needsHttpProbe(replay(['gave-up'], failingAgain))).toBe(false);
   });
 });

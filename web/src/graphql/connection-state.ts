@@ -1,6 +1,10 @@
 // The connection indicator's state machine, kept free of Vue and the DOM so it can be tested alone.
 
-export type ConnectionState = 'live' | 'reconnecting' | 'offline';
+/** polling: no WebSocket gets through (a proxy that blocks them, say) but plain HTTP does. */
+export type ConnectionState = 'live' | 'polling' | 'reconnecting' | 'offline';
+
+/** How often pages refetch while polling stands in for the socket. */
+export const POLL_INTERVAL_MS = 5_000;
 
 export type ConnectionEvent =
   /** The server acknowledged connection_init on a new socket. */
@@ -15,6 +19,9 @@ export type ConnectionEvent =
   | { type: 'browser-online' }
   /** graphql-ws stopped retrying (a close code it treats as fatal). */
   | { type: 'gave-up' }
+  /** A plain HTTP request to the server (a health check) was answered, or failed. */
+  | { type: 'http-reachable' }
+  | { type: 'http-unreachable' }
   /**
    * The page dropped its socket on purpose and opened a new one, e.g. to connect as the person who
    * just signed in or out. Events of the old socket no longer count.
@@ -34,6 +41,8 @@ export interface ConnectionModel {
   browserOnline: boolean;
   /** graphql-ws keeps trying to connect. */
   retrying: boolean;
+  /** The last HTTP health check, made while the socket cannot connect, was answered. */
+  httpReachable: boolean;
 }
 
 /** Failed attempts in a row after which the server counts as unreachable rather than restarting. */
@@ -47,6 +56,7 @@ export function initialConnection(browserOnline: boolean): ConnectionModel {
     sessions: 0,
     browserOnline,
     retrying: true,
+    httpReachable: false,
   };
 }
 
@@ -60,6 +70,8 @@ export function nextConnection(model: ConnectionModel, event: ConnectionEvent): 
         failedAttempts: 0,
         sessions: model.sessions + 1,
         retrying: true,
+        // Judged afresh if this socket fails too: HTTP may have gone with it.
+        httpReachable: false,
       };
     case 'closed':
       return {
@@ -79,6 +91,10 @@ export function nextConnection(model: ConnectionModel, event: ConnectionEvent): 
       return { ...model, socketLive: false, retrying: false };
     case 'restarted':
       return { ...model, socketLive: false, socketAcknowledged: false, failedAttempts: 0, retrying: true };
+    case 'http-reachable':
+      return { ...model, httpReachable: true };
+    case 'http-unreachable':
+      return { ...model, httpReachable: false };
   }
 }
 
@@ -87,14 +103,27 @@ export function connectionState(model: ConnectionModel): ConnectionState {
   // false on a machine without network even when the server runs on localhost.
   if (model.socketLive) return 'live';
   if (!model.retrying || !model.browserOnline) return 'offline';
-  if (model.failedAttempts >= OFFLINE_AFTER_FAILED_ATTEMPTS) return 'offline';
+  if (model.failedAttempts >= OFFLINE_AFTER_FAILED_ATTEMPTS)
+    return model.httpReachable ? 'polling' : 'offline';
   return 'reconnecting';
+}
+
+/** The socket keeps failing: whether plain HTTP still works decides between polling and offline. */
+export function needsHttpProbe(model: ConnectionModel): boolean {
+  return (
+    !model.socketLive &&
+    model.retrying &&
+    model.browserOnline &&
+    model.failedAttempts >= OFFLINE_AFTER_FAILED_ATTEMPTS
+  );
 }
 
 export function connectionLabel(model: ConnectionModel): string {
   switch (connectionState(model)) {
     case 'live':
       return 'Live';
+    case 'polling':
+      return `Polling every ${POLL_INTERVAL_MS / 1000} s`;
     case 'reconnecting':
       return model.sessions === 0 ? 'Connecting…' : 'Reconnecting…';
     case 'offline':
