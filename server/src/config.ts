@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseMasterKeys, type MasterKeySource } from './secrets/master-keys.js';
 
 /** Everything Daestro reads from its environment, parsed and validated once at start. */
 export interface Config {
@@ -26,6 +27,27 @@ export interface Config {
   mail: MailConfig;
   /** Sign-in with GitHub or Google; a provider is absent unless both its client id and secret are set. */
   oauth: OAuthConfig;
+  /** The cloud providers' APIs, asked whether new cloud auths work. */
+  cloudApis: CloudApiConfig;
+  /** Master keys that wrap the data keys of stored secrets (secrets/keyring.ts). */
+  masterKeys: MasterKeySource;
+  scheduler: SchedulerSettings;
+  /** Run an agent inside the server on compute environment `local` (DAESTRO_EMBEDDED_AGENT; default: with the embedded database). */
+  embeddedAgent: boolean;
+  /** Secret (may hold a password). Set: the event bus goes through Redis, so several server processes serve the same subscriptions. */
+  redisUrl: string | undefined;
+}
+
+/** The scheduler (server/src/scheduler/) and the agents' heartbeat lease. */
+export interface SchedulerSettings {
+  /** How often the leader looks for time-based work: due jobs and retries, cron slots, timeouts, lost agents. */
+  sweepMs: number;
+  /** How often a standby server tries to become the scheduler leader. */
+  leaderRetryMs: number;
+  /** An agent silent this long is LOST and its runs go to ERROR. */
+  agentLeaseSeconds: number;
+  /** How long past a run's timeout the server waits for the agent to stop it before timing it out itself. */
+  timeoutGraceSeconds: number;
 }
 
 export const MAIL_TRANSPORTS = ['resend', 'smtp', 'outbox'] as const;
@@ -59,6 +81,17 @@ export interface OAuthConfig {
     apiUrl: string;
   };
   google?: OAuthClientConfig & { userinfoUrl: string };
+}
+
+/** Where the cloud providers' APIs are (proxies and tests point them elsewhere), and how long a check waits. */
+export interface CloudApiConfig {
+  /** The EC2 endpoint; its region (ec2.<region>.amazonaws.com) is the one requests are signed for. */
+  awsEc2Endpoint: string;
+  digitalOceanApiUrl: string;
+  linodeApiUrl: string;
+  vultrApiUrl: string;
+  /** The check made when cloud credentials are created gives up after this long. */
+  checkTimeoutMs: number;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -102,13 +135,29 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
   );
   const mail = parseMail(read, problems);
   const oauth = parseOAuth(read, problems);
+  const cloudApis = parseCloudApis(read, problems);
+  const dataDir = path.resolve(cwd, read('DAESTRO_DATA_DIR') ?? '.daestro');
+  const masterKeys = parseMasterKeySource(env, cwd, dataDir, problems);
+  const scheduler: SchedulerSettings = {
+    sweepMs: parsePositiveInt('SCHEDULER_SWEEP_MS', read, 1_000, problems),
+    leaderRetryMs: parsePositiveInt('SCHEDULER_LEADER_RETRY_MS', read, 1_000, problems),
+    agentLeaseSeconds: parsePositiveInt('AGENT_LEASE_SECONDS', read, 30, problems),
+    timeoutGraceSeconds: parsePositiveInt('RUN_TIMEOUT_GRACE_SECONDS', read, 30, problems),
+  };
+
+  const embeddedAgent = parseBoolean('DAESTRO_EMBEDDED_AGENT', read, databaseUrl === undefined, problems);
+  const redisUrl = read('REDIS_URL');
+  // The value is not echoed: it may hold a password.
+  if (redisUrl !== undefined && !/^rediss?:\/\/[^/]/.test(redisUrl)) {
+    problems.push('REDIS_URL must be a redis:// or rediss:// URL such as redis://127.0.0.1:6379');
+  }
 
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     port,
     host,
     databaseUrl,
-    dataDir: path.resolve(cwd, read('DAESTRO_DATA_DIR') ?? '.daestro'),
+    dataDir,
     publicUrl,
     logLevel: logLevel as LogLevel,
     webDistDir: path.resolve(cwd, read('DAESTRO_WEB_DIST') ?? DEFAULT_WEB_DIST),
@@ -116,6 +165,11 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     sessions: { idleTimeoutSeconds, absoluteTimeoutSeconds },
     mail,
     oauth,
+    cloudApis,
+    masterKeys,
+    scheduler,
+    embeddedAgent,
+    redisUrl,
   };
 }
 
@@ -179,6 +233,20 @@ function parseOrigins(raw: string | undefined, publicUrl: string, problems: stri
     }
   }
   return [...origins];
+}
+
+function parseBoolean(
+  name: string,
+  read: (name: string) => string | undefined,
+  fallback: boolean,
+  problems: string[],
+): boolean {
+  const raw = read(name)?.toLowerCase();
+  if (raw === undefined) return fallback;
+  if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
+  if (['0', 'false', 'no', 'off'].includes(raw)) return false;
+  problems.push(`${name} must be true or false, got "${raw}"`);
+  return fallback;
 }
 
 function parsePositiveInt(
@@ -252,20 +320,7 @@ function parseOAuth(read: (name: string) => string | undefined, problems: string
     }
     return clientId !== undefined && clientSecret !== undefined ? { clientId, clientSecret } : undefined;
   };
-  /** An http(s) base URL without a trailing slash, or undefined when unset (or invalid: a problem is noted). */
-  const baseUrl = (name: string, example: string): string | undefined => {
-    const raw = read(name);
-    if (raw === undefined) return undefined;
-    try {
-      const url = new URL(raw);
-      if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.search || url.hash)
-        throw new Error();
-      return url.href.replace(/\/+$/, '');
-    } catch {
-      problems.push(`${name} must be an http(s) URL without a query, such as ${example}, got "${raw}"`);
-      return undefined;
-    }
-  };
+  const baseUrl = (name: string, example: string) => parseBaseUrl(read, problems, name, example);
 
   const githubUrl = baseUrl('GITHUB_OAUTH_URL', 'https://github.com') ?? 'https://github.com';
   const githubApiUrl = baseUrl('GITHUB_API_URL', 'https://api.github.com') ?? 'https://api.github.com';
@@ -299,6 +354,64 @@ function parseOAuth(read: (name: string) => string | undefined, problems: string
       },
     }),
   };
+}
+
+/** An http(s) base URL without a trailing slash, or undefined when unset (or invalid: a problem is noted). */
+function parseBaseUrl(
+  read: (name: string) => string | undefined,
+  problems: string[],
+  name: string,
+  example: string,
+): string | undefined {
+  const raw = read(name);
+  if (raw === undefined) return undefined;
+  try {
+    const url = new URL(raw);
+    if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.search || url.hash) throw new Error();
+    return url.href.replace(/\/+$/, '');
+  } catch {
+    problems.push(`${name} must be an http(s) URL without a query, such as ${example}, got "${raw}"`);
+    return undefined;
+  }
+}
+
+function parseCloudApis(read: (name: string) => string | undefined, problems: string[]): CloudApiConfig {
+  const url = (name: string, official: string) => parseBaseUrl(read, problems, name, official) ?? official;
+  return {
+    awsEc2Endpoint: url('AWS_EC2_ENDPOINT', 'https://ec2.us-east-1.amazonaws.com'),
+    digitalOceanApiUrl: url('DIGITALOCEAN_API_URL', 'https://api.digitalocean.com'),
+    linodeApiUrl: url('LINODE_API_URL', 'https://api.linode.com'),
+    vultrApiUrl: url('VULTR_API_URL', 'https://api.vultr.com'),
+    checkTimeoutMs: parsePositiveInt('CLOUD_AUTH_CHECK_TIMEOUT_MS', read, 5_000, problems),
+  };
+}
+
+/**
+ * DAESTRO_MASTER_KEYS holds the keys; DAESTRO_MASTER_KEYS_FILE names a file that
+ * the keyring keeps re-reading (so it is not read once like other *_FILE settings);
+ * with neither, the keyring generates `$DAESTRO_DATA_DIR/master-keys`.
+ */
+function parseMasterKeySource(env: Env, cwd: string, dataDir: string, problems: string[]): MasterKeySource {
+  const inline = env.DAESTRO_MASTER_KEYS?.trim();
+  const file = env.DAESTRO_MASTER_KEYS_FILE?.trim();
+  if (inline && file) problems.push('set DAESTRO_MASTER_KEYS or DAESTRO_MASTER_KEYS_FILE, not both');
+  if (inline) {
+    const parsed = parseMasterKeys(inline, 'DAESTRO_MASTER_KEYS');
+    problems.push(...parsed.problems);
+    return { kind: 'env', keys: parsed.keys };
+  }
+  if (file) {
+    const keyFile = path.resolve(cwd, file);
+    try {
+      problems.push(...parseMasterKeys(readFileSync(keyFile, 'utf8'), 'DAESTRO_MASTER_KEYS_FILE').problems);
+    } catch (error) {
+      problems.push(
+        `DAESTRO_MASTER_KEYS_FILE: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+      );
+    }
+    return { kind: 'file', path: keyFile, generated: false };
+  }
+  return { kind: 'file', path: path.join(dataDir, 'master-keys'), generated: true };
 }
 
 function isSmtpUrl(raw: string): boolean {

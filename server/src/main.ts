@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 import 'reflect-metadata';
 import { parseArgs } from 'node:util';
+import { runAgentCommand } from './agent/agent.command.js';
 import { ConfigError, loadConfig } from './config.js';
 import { openDatabase } from './db/database.js';
 import { createLogger, type Logger } from './logger.js';
+import { KEYS_ACTIONS, KEYS_USAGE, runKeysCommand, type KeysAction } from './secrets/keys.command.js';
 import { startServer } from './server.js';
 import { DAESTRO_VERSION } from './version.js';
 
@@ -12,6 +14,8 @@ const USAGE = `Usage: daestro [command]
 Commands:
   server    start the API, dashboard and GraphQL endpoint (default)
   migrate   apply pending database migrations and exit
+  agent     run jobs on this machine for a compute environment (daestro agent --help)
+${KEYS_USAGE}
 
 Options:
   -h, --help     show this help
@@ -20,15 +24,28 @@ Options:
 Configuration comes from environment variables; see README.md.`;
 
 async function main(argv: string[]): Promise<number> {
+  // The agent runs on compute machines: its own flags, and none of the server's configuration.
+  // It exits as soon as it is done, whatever sockets (the Docker engine's keep-alive) linger.
+  if (argv[0] === 'agent') process.exit(await runAgentCommand(argv.slice(1)));
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { help: { type: 'boolean', short: 'h' }, version: { type: 'boolean', short: 'v' } },
+    options: {
+      help: { type: 'boolean', short: 'h' },
+      version: { type: 'boolean', short: 'v' },
+      'new-key': { type: 'boolean' },
+      'batch-size': { type: 'string' },
+    },
   });
   if (values.help) return print(USAGE, 0);
   if (values.version) return print(DAESTRO_VERSION, 0);
   const command = positionals[0] ?? 'server';
-  if (positionals.length > 1 || !['server', 'migrate'].includes(command)) {
+  const keysAction = command === 'keys' ? positionals[1] : undefined;
+  const known =
+    keysAction !== undefined
+      ? positionals.length === 2 && (KEYS_ACTIONS as readonly string[]).includes(keysAction)
+      : positionals.length <= 1 && ['server', 'migrate'].includes(command);
+  if (!known) {
     return print(`Unknown command: ${positionals.join(' ')}\n\n${USAGE}`, 2, process.stderr);
   }
 
@@ -41,6 +58,15 @@ async function main(argv: string[]): Promise<number> {
   }
   const log = createLogger(config.logLevel);
   try {
+    if (keysAction !== undefined) {
+      return await runKeysCommand(
+        keysAction as KeysAction,
+        { newKey: values['new-key'], batchSize: values['batch-size'] },
+        config,
+        log,
+        (line) => print(line, 0),
+      );
+    }
     if (command === 'migrate') {
       const database = await openDatabase(config, log);
       await database.close();

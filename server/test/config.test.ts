@@ -236,3 +236,32 @@ describe('loadConfig: sign-in with GitHub and Google', () => {
     ]);
   });
 });
+
+describe('loadConfig: cloud provider APIs', () => {
+  it("asks the providers' own APIs by default, within 5 s", () => {
+    expect(loadConfig({}).cloudApis).toEqual({
+      awsEc2Endpoint: 'https://ec2.us-east-1.amazonaws.com',
+      digitalOceanApiUrl: 'https://api.digitalocean.com',
+      linodeApiUrl: 'https://api.linode.com',
+      vultrApiUrl: 'https://api.vultr.com',
+      checkTimeoutMs: 5_000,
+    });
+  });
+
+  it('takes other endpoints and timeout, and refuses URLs with a query or a bad timeout', () => {
+    expect(
+      loadConfig({ VULTR_API_URL: 'http://127.0.0.1:9000/vultr/', CLOUD_AUTH_CHECK_TIMEOUT_MS: '250' })
+        .cloudApis,
+    ).toMatchObject({ vultrApiUrl: 'http://127.0.0.1:9000/vultr', checkTimeoutMs: 250 });
+    expect(() =>
+      loadConfig({ LINODE_API_URL: 'https://api.linode.com?x=1', CLOUD_AUTH_CHECK_TIMEOUT_MS: '0' }),
+    ).toThrow(
+      expect.objectContaining({
+        problems: [
+          'LINODE_API_URL must be an http(s) URL without a query, such as https://api.linode.com, got "https://api.linode.com?x=1"',
+          'CLOUD_AUTH_CHECK_TIMEOUT_MS must be a positive whole number, got "0"',
+        ],
+      }) as ConfigError,
+    );
+  });
+});

@@ -51,6 +51,41 @@ export function offHostRequests(urls: readonly string[]): string[] {
   return urls.filter((url) => !LOCAL_URL.test(url));
 }
 
+/**
+ * Records every response body and WebSocket message the page receives from now on, to check that
+ * a secret never comes back. `settled()` waits for bodies still being read.
+ */
+export function recordReceived({ page }: TrackedPage): { bodies: string[]; settled(): Promise<string[]> } {
+  const bodies: string[] = [];
+  const reading: Promise<unknown>[] = [];
+  page.on('response', (response) => {
+    // Redirects and aborted requests have no body.
+    reading.push(
+      response.text().then(
+        (body) => bodies.push(body),
+        () => undefined,
+      ),
+    );
+  });
+  page.on('websocket', (socket) => socket.on('framereceived', ({ payload }) => bodies.push(String(payload))));
+  return {
+    bodies,
+    async settled() {
+      await Promise.all(reading);
+      return bodies;
+    },
+  };
+}
+
+/** The page's visible text and the values of its inputs, where a secret must not appear. */
+export async function shownText(page: Page): Promise<string> {
+  const text = await page.locator('body').innerText();
+  const inputs = await page
+    .locator('input, textarea')
+    .evaluateAll((elements) => elements.map((element) => (element as HTMLInputElement).value));
+  return [text, ...inputs].join('\n');
+}
+
 /** The page's path and query, e.g. "/sign-in?next=/account". */
 export function pathOf(page: Page): string {
   const url = new URL(page.url());
@@ -96,13 +131,30 @@ export async function followOutboxLink(page: Page, subject: string, linkPath: st
   await message.getByRole('link', { name: new RegExp(`${escaped}\\?token=`) }).click();
 }
 
+/** Signs in on the dashboard's sign-in page (already open) and waits for the account menu. */
+export async function signInInDashboard(
+  page: Page,
+  person: { email: string; password: string },
+): Promise<void> {
+  await page.getByRole('heading', { name: 'Sign in' }).waitFor({ timeout: 20_000 });
+  await page.getByLabel('Email', { exact: true }).fill(person.email);
+  await page.getByLabel('Password', { exact: true }).fill(person.password);
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await page.getByTestId('user-menu').waitFor({ timeout: 20_000 });
+}
+
 /**
  * A test file's dashboard: the real server (on the file's database) and one Chromium,
  * started before the file's tests; every page opened through it is closed after them.
+ * `env` (read when the server starts) adds settings, e.g. a fake provider's URLs.
  */
-export function useDashboard(): {
+export function useDashboard(options: { env?: () => Record<string, string> } = {}): {
   readonly server: TestServer;
   openPage(path: string): Promise<TrackedPage>;
+  /** Stops the server, as a crash or a deploy would; open pages stay. */
+  stopServer(): Promise<void>;
+  /** Starts it again on the same port and database. */
+  startServer(): Promise<void>;
 } {
   let server: TestServer | undefined;
   let browser: Browser | undefined;
@@ -111,7 +163,7 @@ export function useDashboard(): {
     if (!existsSync(new URL('../../web/dist/index.html', import.meta.url))) {
       throw new Error('web/dist is missing: run `pnpm --filter @daestro/web build` first');
     }
-    [server, browser] = await Promise.all([startTestServer(), launchBrowser()]);
+    [server, browser] = await Promise.all([startTestServer({ env: options.env?.() }), launchBrowser()]);
   }, 60_000);
   afterAll(async () => {
     await Promise.all(openPages.map((tracked) => tracked.close()));
@@ -128,6 +180,13 @@ export function useDashboard(): {
       openPages.push(tracked);
       await tracked.page.goto(`${server!.url}${path}`);
       return tracked;
+    },
+    async stopServer() {
+      await server!.stop();
+    },
+    async startServer() {
+      const port = new URL(server!.url).port;
+      server = await startTestServer({ env: { ...options.env?.(), PORT: port } });
     },
   };
 }

@@ -3,7 +3,11 @@ import { openDatabase, type Database } from '../../server/src/db/database.js';
 import { findFreePort } from '../../server/src/db/embedded-postgres.js';
 import { createLogger, type Logger } from '../../server/src/logger.js';
 import { startServer } from '../../server/src/server.js';
+import { formatMasterKey, generateMasterKey } from '../../server/src/secrets/master-keys.js';
 import { useTestDatabase } from './database.js';
+
+/** One master key per test file, so secrets sealed by its servers open in all of them. */
+const TEST_MASTER_KEYS = formatMasterKey(generateMasterKey());
 
 export interface TestServer {
   /** http://127.0.0.1:<port> */
@@ -29,6 +33,8 @@ export async function startTestServer(
     HOST: '127.0.0.1',
     DATABASE_URL: await useTestDatabase(),
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    // Not the generated key file, which would land in ./.daestro of the checkout.
+    ...(!options.env?.DAESTRO_MASTER_KEYS_FILE && { DAESTRO_MASTER_KEYS: TEST_MASTER_KEYS }),
     ...options.env,
   });
   const log = options.log ?? createLogger(config.logLevel);

@@ -8,8 +8,8 @@ export interface PresentedCredentials {
 }
 
 export class InvalidCredentialsError extends Error {
-  constructor() {
-    super('The API token is invalid, expired or revoked.');
+  constructor(message = 'The API token is invalid, expired or revoked.') {
+    super(message);
   }
 }
 

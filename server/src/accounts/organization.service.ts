@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { isValidId } from '../db/ids.js';
 import { UserError } from '../graphql/errors.js';
+import type { Project } from '../workloads/project.entity.js';
 import type { ProjectService } from '../workloads/project.service.js';
 import { Membership, MembershipRole, roleAtLeast } from './membership.entity.js';
 import { Organization } from './organization.entity.js';
@@ -59,5 +60,28 @@ export class OrganizationService {
       );
     }
     return membership;
+  }
+
+  /**
+   * A project the caller may act in with at least `minimum` role, and the membership
+   * that grants it. Every workload and credential operation starts here, so scoping
+   * lives in one place: a project of another organization, or outside a
+   * project-scoped API token, is NOT_FOUND.
+   */
+  async requireProject(
+    viewer: Viewer,
+    projectId: string,
+    minimum: MembershipRole = MembershipRole.VIEWER,
+  ): Promise<{ project: Project; membership: Membership }> {
+    const outOfTokenScope = viewer.token?.projectId !== undefined && viewer.token.projectId !== projectId;
+    const project = isValidId(projectId) && !outOfTokenScope ? await this.projects.findById(projectId) : null;
+    if (!project) throw UserError.notFound('Project', projectId);
+    try {
+      const membership = await this.requireMembership(viewer, project.organization.id, minimum);
+      return { project, membership };
+    } catch (error) {
+      if (error instanceof UserError && error.code === 'NOT_FOUND') throw UserError.notFound('Project', projectId);
+      throw error;
+    }
   }
 }

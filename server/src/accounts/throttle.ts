@@ -12,7 +12,8 @@ export type ThrottledAction =
   | 'inviteMember'
   | 'confirmPassword'
   | 'oauthStart'
-  | 'oauthCallback';
+  | 'oauthCallback'
+  | 'registerAgent';
 
 interface Budget {
   points: number;
@@ -40,6 +41,8 @@ const BUDGETS: Record<ThrottledAction, { perIp: Budget; perAccount?: Budget }> =
     perIp: { points: 30, durationSeconds: 900 },
     perAccount: { points: 10, durationSeconds: 900 },
   },
+  // Each registration creates a spawn (the plan caps how many); a fleet behind one NAT still fits.
+  registerAgent: { perIp: { points: 60, durationSeconds: 900 } },
   inviteMember: {
     perIp: { points: 50, durationSeconds: 3600 },
     perAccount: { points: 30, durationSeconds: 3600 },

@@ -15,13 +15,15 @@ export interface Viewer {
  * What a resolver may demand of its caller, declared with `@Auth(...)`:
  * - SESSION: a person in a browser (API tokens cannot, e.g., mint more tokens);
  * - VERIFIED: the person's email is verified (needed to create credentials or run jobs);
- * - READ / WRITE / ADMIN: API token scopes (browser sessions hold all three).
- * `@Auth()` alone means: any signed-in caller.
+ * - READ / WRITE / ADMIN: API token scopes (browser sessions hold all three);
+ * - AGENT: a `daestro agent` with its agent token, and nobody else (agents/).
+ * `@Auth()` alone means: any signed-in caller (never an agent).
  */
-export type AuthRule = 'SESSION' | 'VERIFIED' | `${ApiTokenScope}`;
+export type AuthRule = 'SESSION' | 'VERIFIED' | `${ApiTokenScope}` | 'AGENT';
 
 export function isAllowed(viewer: Viewer, rules: readonly AuthRule[]): AuthRule | undefined {
   for (const rule of rules) {
+    if (rule === 'AGENT') return rule;
     if (rule === 'SESSION' && !viewer.sessionId) return rule;
     if (rule === 'VERIFIED' && !viewer.emailVerified) return rule;
     if (

@@ -74,7 +74,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
 
   const logFile = path.join(dataDir, 'postgres.log');
   const child = await spawnPostgres(clusterDir, state.port, logFile, owner, options.settings ?? {});
-  const base = `postgres://${encodeURIComponent(state.user)}:${encodeURIComponent(state.password)}@127.0.0.1:${state.port}`;
+  const base = serverUrl(state);
   const adminUrl = `${base}/postgres`;
   try {
     await waitUntilReady(adminUrl, child, logFile);
@@ -100,6 +100,21 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
       log.info('embedded PostgreSQL stopped');
     },
   };
+}
+
+/**
+ * The `daestro` database URL of the embedded cluster that a running server
+ * started in `dataDir`, or undefined when none runs there. Tools such as
+ * `daestro keys rotate` connect to it rather than start the cluster, which would
+ * stop the running one as a leftover.
+ */
+export async function runningEmbeddedPostgresUrl(dataDir: string): Promise<string | undefined> {
+  if (runningPostmasterPid(path.join(path.resolve(dataDir), 'pg')) === undefined) return undefined;
+  return `${serverUrl(await loadState(path.resolve(dataDir)))}/${DATABASE}`;
+}
+
+function serverUrl(state: ClusterState): string {
+  return `postgres://${encodeURIComponent(state.user)}:${encodeURIComponent(state.password)}@127.0.0.1:${state.port}`;
 }
 
 async function loadState(dataDir: string): Promise<ClusterState> {
@@ -212,14 +227,20 @@ async function assertTraversable(target: string, owner: PosixOwner): Promise<voi
   }
 }
 
-async function stopLeftoverCluster(clusterDir: string, log: Logger): Promise<void> {
+/** The pid of the PostgreSQL running on this cluster directory, if one is. */
+function runningPostmasterPid(clusterDir: string): number | undefined {
   let pid: number;
   try {
     pid = Number(readFileSync(path.join(clusterDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
   } catch {
-    return;
+    return undefined;
   }
-  if (!Number.isInteger(pid) || pid <= 0 || !isAlive(pid) || !isPostgres(pid)) return;
+  return Number.isInteger(pid) && pid > 0 && isAlive(pid) && isPostgres(pid) ? pid : undefined;
+}
+
+async function stopLeftoverCluster(clusterDir: string, log: Logger): Promise<void> {
+  const pid = runningPostmasterPid(clusterDir);
+  if (pid === undefined) return;
   log.warn({ pid }, 'stopping the embedded PostgreSQL left running by an earlier Daestro process');
   process.kill(pid, 'SIGINT');
   const deadline = Date.now() + STOP_TIMEOUT_MS;

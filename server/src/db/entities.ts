@@ -7,9 +7,21 @@ import { OAuthIdentity } from '../accounts/oauth-identity.entity.js';
 import { Organization } from '../accounts/organization.entity.js';
 import { Session } from '../accounts/session.entity.js';
 import { User } from '../accounts/user.entity.js';
+import { CloudAuth } from '../credentials/cloud-auth.entity.js';
+import { RegistryAuth } from '../credentials/registry-auth.entity.js';
+import { RunLogLine } from '../logs/run-log-line.entity.js';
 import { OutboxMessage } from '../mail/outbox-message.entity.js';
+import { RunMetricSample } from '../metrics/run-metric-sample.entity.js';
 import { AuditEvent } from '../privacy/audit-event.entity.js';
+import { DataKey } from '../secrets/data-key.entity.js';
 import { Installation } from '../system/installation.entity.js';
+import { ComputeEnvironment } from '../workloads/compute-environment.entity.js';
+import { ComputeSpawn } from '../workloads/compute-spawn.entity.js';
+import { CronFire, CronSchedule } from '../workloads/cron-schedule.entity.js';
+import { JobDefinition } from '../workloads/job-definition.entity.js';
+import { JobQueue, JobQueueLink } from '../workloads/job-queue.entity.js';
+import { JobRun } from '../workloads/job-run.entity.js';
+import { Job } from '../workloads/job.entity.js';
 import { Project } from '../workloads/project.entity.js';
 
 /** Every entity, listed explicitly so discovery works the same compiled and under vitest. */
@@ -26,6 +38,20 @@ export const entities = [
   Invitation,
   ApiToken,
   Project,
+  CloudAuth,
+  RegistryAuth,
   AuditEvent,
   OutboxMessage,
+  DataKey,
+  JobDefinition,
+  JobQueue,
+  JobQueueLink,
+  ComputeEnvironment,
+  ComputeSpawn,
+  Job,
+  JobRun,
+  CronSchedule,
+  CronFire,
+  RunLogLine,
+  RunMetricSample,
 ];

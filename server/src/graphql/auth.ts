@@ -25,10 +25,17 @@ const RULE_MESSAGES: Record<AuthRule, string> = {
   READ: 'This API token lacks the READ scope.',
   WRITE: 'This API token lacks the WRITE scope.',
   ADMIN: 'This API token lacks the ADMIN scope.',
+  AGENT: 'Only a Daestro agent calls this, with its agent token.',
 };
 
+/** People and API tokens never pass AGENT rules; agents pass nothing else. */
 export const authChecker: AuthChecker<GraphQLContext, AuthRule> = ({ context }, rules) => {
-  if (!context.viewer) throw UserError.unauthenticated();
+  const forAgents = rules.includes('AGENT');
+  if (context.agent) {
+    if (forAgents) return true;
+    throw UserError.forbidden('An agent token only works for the agent operations.');
+  }
+  if (!context.viewer) throw UserError.unauthenticated(forAgents ? RULE_MESSAGES.AGENT : undefined);
   const failed = isAllowed(context.viewer, rules);
   if (failed) throw UserError.forbidden(RULE_MESSAGES[failed]);
   return true;

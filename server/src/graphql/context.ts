@@ -3,6 +3,7 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import type { SessionCookieWriter } from '../accounts/session-cookie.js';
 import type { ClientInfo } from '../accounts/session.service.js';
 import type { Viewer } from '../accounts/viewer.js';
+import type { AgentPrincipal } from '../agents/agent-principal.js';
 import type { Logger } from '../logger.js';
 import { createServices, type ServiceDeps, type Services } from '../services.js';
 
@@ -13,6 +14,8 @@ export interface GraphQLContext {
   services: Services;
   /** The signed-in caller; undefined for anonymous calls. */
   viewer?: Viewer;
+  /** A `daestro agent` calling with its agent token (never together with a viewer). */
+  agent?: AgentPrincipal;
   client: ClientInfo;
   /** Present over HTTP only: WebSocket messages cannot set cookies. */
   sessionCookie?: SessionCookieWriter;
@@ -26,6 +29,7 @@ export interface ContextDeps extends ServiceDeps {
 export interface OperationInfo {
   requestId?: string;
   viewer?: Viewer;
+  agent?: AgentPrincipal;
   client: ClientInfo;
   sessionCookie?: SessionCookieWriter;
 }
@@ -37,6 +41,7 @@ export function createContext(deps: ContextDeps, operation: OperationInfo): Grap
     log: deps.log.child({ requestId }),
     services: createServices(deps.orm.em.fork(), deps),
     viewer: operation.viewer,
+    agent: operation.agent,
     client: operation.client,
     sessionCookie: operation.sessionCookie,
   };

@@ -11,6 +11,7 @@ import {
   sessionCookieWriter,
   type SessionCookieSettings,
 } from '../accounts/session-cookie.js';
+import { authenticateAgent, isAgentToken } from '../agents/agent-principal.js';
 import type { Logger } from '../logger.js';
 import type { ServerMetrics } from '../http/metrics.js';
 import { createContext, type ContextDeps, type GraphQLContext } from './context.js';
@@ -84,11 +85,10 @@ export async function createGraphQLEndpoint(options: {
           sessionCookie: sessionCookieWriter(res, cookie, sessionToken),
         });
         // Authenticate with the operation's own services: one EntityManager fork per request.
+        const bearer = bearerToken(req.headers.authorization);
         try {
-          context.viewer = await authenticate(
-            { apiToken: bearerToken(req.headers.authorization), sessionToken },
-            context.services,
-          );
+          if (isAgentToken(bearer)) context.agent = await authenticateAgent(bearer, context.services);
+          else context.viewer = await authenticate({ apiToken: bearer, sessionToken }, context.services);
         } catch (error) {
           if (!(error instanceof InvalidCredentialsError)) throw error;
           throw new GraphQLError(error.message, {

@@ -6,6 +6,7 @@ import { authenticate, InvalidCredentialsError } from '../accounts/authenticate.
 import { readSessionCookie, type SessionCookieSettings } from '../accounts/session-cookie.js';
 import type { ClientInfo } from '../accounts/session.service.js';
 import type { Viewer } from '../accounts/viewer.js';
+import { authenticateAgent, type AgentPrincipal } from '../agents/agent-principal.js';
 import type { ServerMetrics } from '../http/metrics.js';
 import type { Logger } from '../logger.js';
 import { createContext, servicesFor, type ContextDeps, type GraphQLContext } from './context.js';
@@ -19,6 +20,7 @@ type SocketExtra = {
   socket: WebSocket;
   request: IncomingMessage;
   viewer?: Viewer;
+  agent?: AgentPrincipal;
   client?: ClientInfo;
   [key: string]: unknown;
 };
@@ -33,10 +35,11 @@ export function clientInfo(request: IncomingMessage): ClientInfo {
 
 /**
  * graphql-ws on the HTTP server's /graphql path. The handshake authenticates by
- * an API token in connectionParams, or by the session cookie — but only when
- * the page's Origin is allowed, so another site cannot ride a victim's cookie
- * (cross-site WebSocket hijacking). A socket opened by a session or token
- * closes the moment that session or token is revoked.
+ * an API token (`authToken`) or an agent token (`agentToken`) in connectionParams,
+ * or by the session cookie — but only when the page's Origin is allowed, so
+ * another site cannot ride a victim's cookie (cross-site WebSocket hijacking).
+ * A socket opened by a session or token closes the moment it is revoked (an
+ * agent's, when its spawn is retired).
  */
 export function serveGraphQLOverWebSocket(options: {
   schema: GraphQLSchema;
@@ -73,19 +76,29 @@ export function serveGraphQLOverWebSocket(options: {
         const { request, socket } = ctx.extra;
         const origin = request.headers.origin;
         const apiToken = ctx.connectionParams?.authToken;
+        const agentToken = ctx.connectionParams?.agentToken;
         if (apiToken !== undefined && typeof apiToken !== 'string') return false;
-        if (apiToken === undefined && origin !== undefined && !options.allowedOrigins.includes(origin)) {
+        if (agentToken !== undefined && (typeof agentToken !== 'string' || apiToken !== undefined))
+          return false;
+        const cookieOnly = apiToken === undefined && agentToken === undefined;
+        if (cookieOnly && origin !== undefined && !options.allowedOrigins.includes(origin)) {
           log.warn({ origin }, 'refused a WebSocket from a page on another origin');
           return false;
         }
         try {
-          const viewer = await authenticate(
-            { apiToken, sessionToken: readSessionCookie(request.headers.cookie, options.cookie) },
-            servicesFor(deps),
-          );
-          ctx.extra.viewer = viewer;
+          let key: string | undefined;
+          if (agentToken !== undefined) {
+            ctx.extra.agent = await authenticateAgent(agentToken, servicesFor(deps));
+            key = `agent:${ctx.extra.agent.spawnId}`;
+          } else {
+            const viewer = await authenticate(
+              { apiToken, sessionToken: readSessionCookie(request.headers.cookie, options.cookie) },
+              servicesFor(deps),
+            );
+            ctx.extra.viewer = viewer;
+            key = viewer && credentialKey(viewer);
+          }
           ctx.extra.client = clientInfo(request);
-          const key = viewer && credentialKey(viewer);
           if (key) {
             const sockets = socketsByCredential.get(key) ?? new Set();
             sockets.add(socket);
@@ -94,11 +107,18 @@ export function serveGraphQLOverWebSocket(options: {
           }
           return true;
         } catch (error) {
-          if (error instanceof InvalidCredentialsError) return false;
-          throw error;
+          if (!(error instanceof InvalidCredentialsError)) throw error;
+          // 4401 rather than graphql-ws's 4403: an agent must tell "register again" from other refusals.
+          if (agentToken !== undefined) socket.close(CLOSE_REVOKED, 'Agent token invalid or revoked');
+          return false;
         }
       },
-      context: (ctx) => createContext(deps, { viewer: ctx.extra.viewer, client: ctx.extra.client ?? {} }),
+      context: (ctx) =>
+        createContext(deps, {
+          viewer: ctx.extra.viewer,
+          agent: ctx.extra.agent,
+          client: ctx.extra.client ?? {},
+        }),
       onNext: (_ctx, _id, _payload, args, result) => {
         if (!result.errors) return undefined;
         const context = args.contextValue as GraphQLContext;
@@ -136,12 +156,16 @@ function listenForRevocations(deps: ContextDeps, closeAll: (key: string) => void
   const subscriptions = [
     deps.pubSub.subscribe('session.revoked'),
     deps.pubSub.subscribe('api_token.revoked'),
+    deps.pubSub.subscribe('agent.revoked'),
   ] as const;
   void (async () => {
     for await (const { sessionId } of subscriptions[0]) closeAll(`session:${sessionId}`);
   })();
   void (async () => {
     for await (const { apiTokenId } of subscriptions[1]) closeAll(`token:${apiTokenId}`);
+  })();
+  void (async () => {
+    for await (const { spawnId } of subscriptions[2]) closeAll(`agent:${spawnId}`);
   })();
   return () => {
     for (const subscription of subscriptions) void subscription.return?.();

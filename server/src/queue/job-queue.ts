@@ -5,6 +5,11 @@ import type { Logger } from '../logger.js';
 export interface JobQueue {
   /** Enqueues one job; resolves with its id once it is stored. */
   send<T extends object>(name: string, data: T, options?: SendJobOptions): Promise<string>;
+  /**
+   * Sends a job of `name` at every slot of a 5-field cron expression (UTC). Every
+   * process may call it: pg-boss keeps one schedule per name and sends once per slot.
+   */
+  schedule(name: string, cron: string): Promise<void>;
   /** Runs `handler` for each job of `name` in this process until stop(). */
   work<T extends object>(name: string, handler: JobHandler<T>, options?: WorkOptions): Promise<void>;
   /**
@@ -69,8 +74,8 @@ export async function startJobQueue(options: {
     schema: JOB_QUEUE_SCHEMA,
     application_name: 'daestro-jobs',
     max: options.maxConnections ?? 4,
-    // Cron schedules poll the database on their own; off until a job needs one.
-    schedule: false,
+    // Cron schedules (log retention) are checked every minute by one process at a time.
+    schedule: true,
   });
   // An EventEmitter 'error' without a listener would crash the process; these are
   // failed polls and maintenance runs (e.g. while the database restarts), retried by pg-boss.
@@ -103,6 +108,11 @@ export async function startJobQueue(options: {
       // A worker of this process picks the job up now instead of at its next poll.
       for (const workerId of workerIds.get(name) ?? []) boss.notifyWorker(workerId);
       return id;
+    },
+
+    async schedule(name, cron) {
+      await ensureQueue(name);
+      await boss.schedule(name, cron, {}, { tz: 'UTC' });
     },
 
     async work<T extends object>(name: string, handler: JobHandler<T>, workOptions: WorkOptions = {}) {
