@@ -47,6 +47,20 @@ export default defineConfig({
             },
           ]
         : []),
+      // `pnpm screenshots` rewrites the pictures in web/docs/; not part of the pass/fail run either.
+      ...(process.env.DAESTRO_SCREENSHOTS
+        ? [
+            {
+              extends: true as const,
+              test: {
+                name: 'screenshots',
+                include: ['test/screenshots/**/*.shots.ts'],
+                globalSetup: ['test/support/global-setup.ts'],
+                testTimeout: 300_000,
+              },
+            },
+          ]
+        : []),
     ],
   },
 });

@@ -25,6 +25,7 @@ import {
   createBashDefinition,
   firstError,
   gql,
+  LINK,
   ok,
   sql,
   submitJob,
@@ -311,6 +312,82 @@ describe('a run, end to end', () => {
       agent.spawnId,
     ]);
     expect(spawn!.state).toBe('LOST');
+    await client.dispose();
+  });
+
+  it('a run whose claim never reached the agent fails over once its heartbeats leave it out', async () => {
+    const { queue, client } = await idleAgent();
+    const definition = await createBashDefinition(owner.client, owner.projectId, {
+      retryPolicy: { attempts: 2, backoff: 'FIXED', baseSeconds: 1, retryOn: ['INFRA_FAILURE'] },
+    });
+    const job = await submitJob(owner.client, { definition: definition.id, queue: queue.id });
+    // The claim's answer is lost on its way: the agent holds nothing.
+    const run = await claimOne(client);
+    const heartbeat = (heldRunIds: string[]) =>
+      overSocket(client, HEARTBEAT, { input: { slotsUsed: heldRunIds.length, heldRunIds } });
+
+    expect((await heartbeat([])).errors).toBeUndefined();
+    expect((await jobState(job.id)).runs[0]!.state).toBe('STARTING');
+    // Past the grace (AGENT_CLAIM_GRACE_SECONDS, 30 s by default).
+    await sql(server, `update job_run set claimed_at = now() - interval '31 seconds' where id = ?`, [
+      run.runId,
+    ]);
+    expect((await heartbeat([])).errors).toBeUndefined();
+
+    const { state, runs } = await jobState(job.id);
+    expect(runs[0]!.state).toBe('ERROR');
+    expect(state).toBe('PENDING');
+    const [note] = await sql<{ system_note: string }>(
+      server,
+      'select system_note from job_run where id = ?',
+      [run.runId],
+    );
+    expect(note!.system_note).toMatch(/^the agent did not hold this run/);
+    const tooMany = firstError(await heartbeat(Array.from({ length: 1001 }, () => run.runId)));
+    expect(tooMany.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'heldRunIds' });
+    await client.dispose();
+  });
+
+  it('deletes a compute environment once nothing runs on it; its runs keep where they ran', async () => {
+    const { queue, environment, client } = await idleAgent();
+    const definition = await createBashDefinition(owner.client, owner.projectId);
+    await submitJob(owner.client, { definition: definition.id, queue: queue.id });
+    const run = await claimOne(client);
+    const lease = { runId: run.runId, leaseToken: run.leaseToken };
+    await overSocket(client, MARK_STARTED, { input: lease });
+    await ok(owner.client, LINK, { queue: queue.id, environments: [] });
+    const DELETE =
+      'mutation D($id: ID!) { deleteComputeEnvironment(input: { computeEnvironment: $id }) { deletedComputeEnvironmentId } }';
+    const audited = async () =>
+      (
+        await sql<{ action: string }>(
+          server,
+          `select action from audit_event where details->>'computeEnvironmentId' = ? and action like 'compute_environment.%'
+           order by created_at`,
+          [environment.id],
+        )
+      ).map((event) => event.action);
+
+    const busy = firstError(await gql(owner.client, DELETE, { id: environment.id }));
+    expect(busy.extensions).toMatchObject({ code: 'CONFLICT' });
+    expect(busy.message).toMatch(/is still running a job: cancel them or let them finish first/);
+    expect(await audited()).toEqual(['compute_environment.created']);
+
+    await overSocket(client, FINISH_RUN, { input: { ...lease, outcome: 'COMPLETED', exitCode: 0 } });
+    expect(await ok(owner.client, DELETE, { id: environment.id })).toEqual({
+      deleteComputeEnvironment: { deletedComputeEnvironmentId: environment.id },
+    });
+    expect(await audited()).toEqual(['compute_environment.created', 'compute_environment.deleted']);
+    const RUN =
+      'query R($id: ID!) { jobRun(id: $id) { state spawn { id } spawnHostname computeEnvironmentName } }';
+    expect(await ok(owner.client, RUN, { id: run.runId })).toEqual({
+      jobRun: {
+        state: 'COMPLETED',
+        spawn: null,
+        spawnHostname: 'test-machine',
+        computeEnvironmentName: environment.name,
+      },
+    });
     await client.dispose();
   });
 

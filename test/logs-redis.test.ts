@@ -7,7 +7,7 @@ import { formatMasterKey, generateMasterKey } from '../server/src/secrets/master
 import { waitFor } from '../server/test/support/wait-for.js';
 import { collect } from './support/agent-protocol.js';
 import { useTestDatabase } from './support/database.js';
-import { startDaestro, type DaestroProcess } from './support/daestro-process.js';
+import { spawnDaestro, type DaestroProcess } from './support/daestro-process.js';
 import { signUpPerson, type Person } from './support/people.js';
 import {
   RUN_LOG_STREAM,
@@ -29,7 +29,8 @@ const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 let masterKeys: string;
 let dataDir: string;
 let writer: TestServer;
-let reader: DaestroProcess & { url: string };
+let reader: DaestroProcess | undefined;
+let readerUrl: string;
 let owner: Person;
 let run: StartedRun | undefined;
 let spy: Redis;
@@ -37,15 +38,17 @@ beforeAll(async () => {
   masterKeys = formatMasterKey(generateMasterKey());
   dataDir = await mkdtemp(path.join(tmpdir(), 'daestro-redis-'));
   writer = await startTestServer({ env: { REDIS_URL, DAESTRO_MASTER_KEYS: masterKeys } });
-  reader = await startDaestro({
+  // Spawned first and awaited after, so that afterAll stops it even when it never comes up.
+  reader = spawnDaestro([], {
+    PORT: '0',
     HOST: '127.0.0.1',
     DATABASE_URL: await useTestDatabase(),
     REDIS_URL,
     DAESTRO_MASTER_KEYS: masterKeys,
     DAESTRO_DATA_DIR: dataDir,
     DAESTRO_EMBEDDED_AGENT: 'false',
-    LOG_LEVEL: 'warn',
   });
+  readerUrl = String((await reader.waitForLog((line) => line.msg === 'Daestro is listening')).url);
   owner = await signUpPerson(writer, 'Ines');
   await sql(writer, "update organization set plan = 'TEAM' where id = ?", [owner.organizationId]);
   spy = new Redis(REDIS_URL);
@@ -72,7 +75,7 @@ it('serves a subscription on one server with lines an agent appends on another, 
     { input: { name: 'reader', organizationId: owner.organizationId, scopes: ['READ'] } },
   );
   const onReader = socketFor(
-    { ...writer, url: reader.url, wsUrl: `${reader.url.replace(/^http/, 'ws')}/graphql` },
+    { ...writer, url: readerUrl, wsUrl: `${readerUrl.replace(/^http/, 'ws')}/graphql` },
     { authToken: createApiToken.secret },
   );
   const stream = collect<LogBatchResult>(onReader, RUN_LOG_STREAM, { runId: run.runId });

@@ -609,9 +609,9 @@ describe('organizations see only their own workloads', () => {
     );
     const [run] = await sql<{ id: string }>(
       server,
-      `insert into job_run (id, job_id, attempt, state, spawn_id, created_at)
-       values (gen_random_uuid(), ?, 1, 'RUNNING', ?, now()) returning id`,
-      [job.id, spawn!.id],
+      `insert into job_run (id, job_id, attempt, state, spawn_id, spawn_hostname, compute_environment_name, created_at)
+       values (gen_random_uuid(), ?, 1, 'RUNNING', ?, 'box', ?, now()) returning id`,
+      [job.id, spawn!.id, environment.name],
     );
     const strangerDefinition = await createBashDefinition(stranger.client, stranger.projectId);
     const strangerQueue = await createQueue(stranger.client, stranger.projectId);
@@ -755,7 +755,7 @@ describe('organizations see only their own workloads', () => {
     expect(['SUBMITTED', 'PENDING']).toContain(after.job.state);
     expect(after.job.systemNote).toBeNull();
 
-    // Its own owner cannot delete the environment either: a run's history refers to its machine.
+    // Its own owner cannot delete the environment either while a job runs on it.
     const kept = firstError(
       await gql(
         owner.client,
@@ -765,7 +765,7 @@ describe('organizations see only their own workloads', () => {
     );
     expect(kept).toMatchObject({
       extensions: { code: 'CONFLICT' },
-      message: expect.stringMatching(/has run jobs/),
+      message: expect.stringMatching(/is still running a job/),
     });
     expect(
       await ok(owner.client, 'query Q($id: ID!) { computeEnvironment(id: $id) { id } }', {

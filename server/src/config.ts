@@ -46,6 +46,8 @@ export interface SchedulerSettings {
   leaderRetryMs: number;
   /** An agent silent this long is LOST and its runs go to ERROR. */
   agentLeaseSeconds: number;
+  /** A run claimed this long ago that its agent's heartbeat does not list as held goes to ERROR (the claim never reached it). */
+  agentClaimGraceSeconds: number;
   /** How long past a run's timeout the server waits for the agent to stop it before timing it out itself. */
   timeoutGraceSeconds: number;
 }
@@ -142,6 +144,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     sweepMs: parsePositiveInt('SCHEDULER_SWEEP_MS', read, 1_000, problems),
     leaderRetryMs: parsePositiveInt('SCHEDULER_LEADER_RETRY_MS', read, 1_000, problems),
     agentLeaseSeconds: parsePositiveInt('AGENT_LEASE_SECONDS', read, 30, problems),
+    agentClaimGraceSeconds: parsePositiveInt('AGENT_CLAIM_GRACE_SECONDS', read, 30, problems),
     timeoutGraceSeconds: parsePositiveInt('RUN_TIMEOUT_GRACE_SECONDS', read, 30, problems),
   };
 

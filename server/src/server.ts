@@ -53,7 +53,7 @@ export async function startServer(config: Config, log: Logger, database: Databas
 
   const queue = await startJobQueue({ databaseUrl: database.url, log });
   await registerMailWorker(queue, createMailTransport(config.mail, { em: database.orm.em, log }), log);
-  await registerLogRetention(queue, database.orm, log);
+  const stopLogRetention = await registerLogRetention(queue, database.orm, log);
 
   const deps: ContextDeps = {
     orm: database.orm,
@@ -73,6 +73,7 @@ export async function startServer(config: Config, log: Logger, database: Databas
     cloudApis: config.cloudApis,
     keyring,
     agentLeaseSeconds: config.scheduler.agentLeaseSeconds,
+    agentClaimGraceSeconds: config.scheduler.agentClaimGraceSeconds,
     runFeeds,
   };
   const cookie = sessionCookieSettings(config.publicUrl, config.sessions.absoluteTimeoutSeconds);
@@ -139,6 +140,7 @@ export async function startServer(config: Config, log: Logger, database: Databas
       await scheduler.stop();
       await graphql.stop();
       runFeeds.close();
+      stopLogRetention();
       await queue.stop();
       await bus.close();
     },

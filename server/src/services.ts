@@ -50,6 +50,8 @@ export interface ServiceDeps {
   keyring: Keyring;
   /** An agent silent this long is LOST (each heartbeat renews its lease for this long). */
   agentLeaseSeconds: number;
+  /** A run claimed this long ago and missing from its agent's heartbeat (heldRunIds) goes to ERROR. */
+  agentClaimGraceSeconds: number;
   /** This process's live feeds of runs (log and metric subscriptions). */
   runFeeds: RunFeeds;
 }
@@ -156,6 +158,7 @@ export function createServices(em: EntityManager, deps: ServiceDeps): Services {
       pubSub: deps.pubSub,
       secrets,
       agentLeaseSeconds: deps.agentLeaseSeconds,
+      claimGraceSeconds: deps.agentClaimGraceSeconds,
     }),
     agents: new AgentService(em, {
       organizations,
@@ -165,6 +168,7 @@ export function createServices(em: EntityManager, deps: ServiceDeps): Services {
       throttle: deps.throttle,
       pubSub: deps.pubSub,
       leaseSeconds: deps.agentLeaseSeconds,
+      claimGraceSeconds: deps.agentClaimGraceSeconds,
     }),
     logs: new LogService(em, { runs: jobs, pubSub: deps.pubSub, feeds: deps.runFeeds }),
     logRetention: new LogRetentionService(em),

@@ -46,6 +46,8 @@ describe('first load of the dashboard', () => {
 
     // The lazily loaded pages really are lazy: none of them is part of the first load.
     expect(files.some((file) => /JobsPage|GraphiQL|graphiql/i.test(file))).toBe(false);
+    // The log viewer comes with the job page, the charts (uPlot) after it.
+    expect(files.some((file) => /JobDetailPage|RunMetrics/.test(file))).toBe(false);
     expect(manifest['index.html']!.dynamicImports?.length ?? 0).toBeGreaterThan(5);
     expect(total).toBeGreaterThan(10_000);
     expect(total).toBeLessThanOrEqual(FIRST_LOAD_GZIP_LIMIT);

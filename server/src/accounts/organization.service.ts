@@ -80,7 +80,8 @@ export class OrganizationService {
       const membership = await this.requireMembership(viewer, project.organization.id, minimum);
       return { project, membership };
     } catch (error) {
-      if (error instanceof UserError && error.code === 'NOT_FOUND') throw UserError.notFound('Project', projectId);
+      if (error instanceof UserError && error.code === 'NOT_FOUND')
+        throw UserError.notFound('Project', projectId);
       throw error;
     }
   }

@@ -44,6 +44,8 @@ export interface AgentServiceDeps {
   pubSub: DaestroPubSub;
   /** A spawn silent this long is LOST. */
   leaseSeconds: number;
+  /** A run claimed this long ago that the agent's heartbeat does not list as held ends in ERROR. */
+  claimGraceSeconds: number;
 }
 
 /** What a machine says about itself when it registers. */
@@ -64,12 +66,16 @@ export interface HeartbeatReport {
   slotsUsed: number;
   cpuCount?: number | null;
   memoryMiB?: number | null;
+  /** Every run the agent holds; absent from older agents. */
+  heldRunIds?: string[] | null;
 }
 
 /** The embedded agent's compute environment and queue (`pnpm start`). */
 export const LOCAL_ENVIRONMENT_NAME = 'local';
 export const LOCAL_QUEUE_NAME = 'default';
 const MAX_HOSTNAME = 255;
+/** More than any machine runs at once. */
+const MAX_HELD_RUN_IDS = 1_000;
 const CONTROL_CHARACTERS = /\p{Cc}/u;
 
 /**
@@ -89,6 +95,7 @@ export class AgentService {
       pubSub: deps.pubSub,
       secrets: deps.secrets,
       agentLeaseSeconds: deps.leaseSeconds,
+      claimGraceSeconds: deps.claimGraceSeconds,
     };
   }
 
@@ -232,10 +239,16 @@ export class AgentService {
         field: 'slotsUsed',
       });
     }
+    if (report.heldRunIds && report.heldRunIds.length > MAX_HELD_RUN_IDS) {
+      throw UserError.badUserInput(`heldRunIds lists at most ${MAX_HELD_RUN_IDS} runs.`, {
+        field: 'heldRunIds',
+      });
+    }
     return this.lifecycle().heartbeat(agent.spawnId, {
       slotsUsed: report.slotsUsed,
       cpuCount: report.cpuCount ?? undefined,
       memoryMiB: report.memoryMiB ?? undefined,
+      heldRunIds: report.heldRunIds ?? undefined,
     });
   }
 

@@ -224,6 +224,15 @@ export class AgentHeartbeatInput {
 
   @Field(() => Int, { nullable: true, description: 'Host memory in use, in MiB. Not stored yet.' })
   memoryUsedMiB?: number | null;
+
+  @Field(() => [ID], {
+    nullable: true,
+    description:
+      'Every run this agent holds: claimed, and its finishRun not yet answered. A run of this machine claimed ' +
+      'more than AGENT_CLAIM_GRACE_SECONDS ago and not listed ends in ERROR (INFRA_FAILURE) and is retried by ' +
+      'its policy: the claim’s answer never reached the agent. Omitted: no such check.',
+  })
+  heldRunIds?: string[] | null;
 }
 
 @ObjectType()

@@ -9,11 +9,13 @@ const DAY_MS = 86_400_000;
 /** Runs purged or evicted per statement, so no transaction holds locks on a whole backlog. */
 const RUNS_PER_STATEMENT = 200;
 
-/** Background jobs (pg-boss): retention once a day, the storage quota every hour. */
+/** Background jobs (pg-boss): retention once a day (in the 03:00 UTC hour), the storage quota every hour. */
 export const LOG_RETENTION_QUEUE = 'logs.retention';
 export const LOG_QUOTA_QUEUE = 'logs.quota';
-const LOG_RETENTION_CRON = '17 3 * * *';
-const LOG_QUOTA_CRON = '7 * * * *';
+const RETENTION_HOUR_UTC = 3;
+const HOUR_SECONDS = 3_600;
+/** How often each server asks for the jobs; pg-boss sends each once per hour, however many ask. */
+const ASK_EVERY_MS = 5 * 60_000;
 
 /** An organization's log storage against its plan. */
 export interface LogStorageUsage {
@@ -158,8 +160,12 @@ export class LogRetentionService {
   }
 }
 
-/** Works the retention and quota jobs in this process, and schedules them (pg-boss sends each once per slot). */
-export async function registerLogRetention(queue: JobQueue, orm: MikroORM, log: Logger): Promise<void> {
+/**
+ * Works the retention and quota jobs in this process and asks for them every five
+ * minutes (pg-boss sends each once per hour, whichever replica asks first; retention
+ * only in the 03:00 UTC hour). Returns the function that stops asking.
+ */
+export async function registerLogRetention(queue: JobQueue, orm: MikroORM, log: Logger): Promise<() => void> {
   const service = () => new LogRetentionService(orm.em.fork());
   await queue.work(LOG_RETENTION_QUEUE, async () => {
     const runs = await service().purgeExpired();
@@ -169,6 +175,18 @@ export async function registerLogRetention(queue: JobQueue, orm: MikroORM, log: 
     const runs = await service().enforceQuotas();
     if (runs > 0) log.info({ runs }, 'deleted the oldest logs of organizations over their log storage');
   });
-  await queue.schedule(LOG_RETENTION_QUEUE, LOG_RETENTION_CRON);
-  await queue.schedule(LOG_QUOTA_QUEUE, LOG_QUOTA_CRON);
+  const ask = async () => {
+    try {
+      // pg-boss dedupes for at most 12 hours, so the daily job is asked for in one hour of the day only.
+      if (new Date().getUTCHours() === RETENTION_HOUR_UTC)
+        await queue.sendOncePer(LOG_RETENTION_QUEUE, HOUR_SECONDS);
+      await queue.sendOncePer(LOG_QUOTA_QUEUE, HOUR_SECONDS);
+    } catch (error) {
+      log.warn({ err: error }, 'could not ask for the log retention jobs; asking again later');
+    }
+  };
+  await ask();
+  const timer = setInterval(() => void ask(), ASK_EVERY_MS);
+  timer.unref();
+  return () => clearInterval(timer);
 }

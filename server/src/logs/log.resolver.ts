@@ -91,7 +91,12 @@ export class LogResolver {
     subscribe: ({ args, context }: SubscribeResolverData<unknown, JobRunLogStreamArgs, GraphQLContext>) =>
       context.services.logs.stream(context.viewer!, args.runId, args.after),
   })
-  jobRunLogStream(@Root() batch: TailBatch<LogLine>, @Args() _args: JobRunLogStreamArgs): JobRunLogBatch {
+  jobRunLogStream(
+    @Root() batch: TailBatch<LogLine>,
+    // Already checked when the subscription started (GraphQL types, then the service); class-validator
+    // on every batch would cost ten times the batch itself.
+    @Args({ validate: false }) _args: JobRunLogStreamArgs,
+  ): JobRunLogBatch {
     return { lines: batch.items, cursor: batch.cursor, complete: batch.complete };
   }
 

@@ -48,7 +48,7 @@ export function logRoutes(options: {
         if (res.destroyed) return;
         let text = '';
         for (const line of lines) text += `${line.text}\n`;
-        if (!res.write(text)) await Promise.race([once(res, 'drain'), once(res, 'close')]);
+        if (!res.write(text)) await drainedOrClosed(res);
       }
       res.end();
     } catch (error) {
@@ -66,4 +66,17 @@ export function logRoutes(options: {
 
 function refuse(res: Response, status: number, message: string): void {
   res.status(status).type('text/plain').send(message);
+}
+
+/** Waits for backpressure to clear (or the client to leave), removing both listeners after. */
+async function drainedOrClosed(res: Response): Promise<void> {
+  const settled = new AbortController();
+  try {
+    await Promise.race([
+      once(res, 'drain', { signal: settled.signal }),
+      once(res, 'close', { signal: settled.signal }),
+    ]);
+  } finally {
+    settled.abort();
+  }
 }

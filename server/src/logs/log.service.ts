@@ -3,6 +3,7 @@ import type { Viewer } from '../accounts/viewer.js';
 import type { AgentPrincipal } from '../agents/agent-principal.js';
 import { heldRunSql, type RunLease } from '../agents/run-lease.js';
 import { pgArrayLiteral } from '../db/pg-array.js';
+import { executePrepared } from '../db/prepared.js';
 import { UserError } from '../graphql/errors.js';
 import type { DaestroPubSub } from '../graphql/pubsub.js';
 import { pgArray } from '../scheduler/dispatch-rules.js';
@@ -113,36 +114,48 @@ export class LogService {
     const held = heldRunSql(agent.spawnId, lease, 'id, log_stored_through');
     const stored = lines.map((line) => ({ ...line, text: storableText(line.text) }));
     const outcome = await this.em.transactional(async (em) => {
-      const [batch] = await em.execute<
-        { held: number; inserted: number[]; inserted_bytes: string; stored_through: number }[]
-      >(
-        `with lease as (${held.sql}),
+      // The run's row stays locked to the end: appends of one run are serialized, so the insert
+      // below (its own statement, hence a snapshot taken after the lock) sees every earlier batch.
+      const [run] = await executePrepared<{ id: string; log_stored_through: number }>(
+        em,
+        held.sql,
+        held.params,
+      );
+      if (!run) throw new RunLeaseError(lease.runId);
+      // Lines up to storedThrough are stored; past it only when lines past a gap were. Unless so,
+      // a plain INSERT suffices: ON CONFLICT's speculative insertion costs ~40% more per line.
+      // Prepared, with the arrays as parameters: em.execute() would copy 4 MiB into the SQL text.
+      const [batch] = await executePrepared<{ inserted: number[]; inserted_bytes: string }>(
+        em,
+        `with past_gap as (select exists (select 1 from run_log_line where run_id = ? and seq > ?) as stored),
          stored as (
            insert into run_log_line (run_id, seq, stream, logged_at, text)
-           select lease.id, line.seq, line.stream, line.logged_at, line.text
-           from lease, unnest(?::int[], ?::log_stream[], ?::timestamptz[], ?::text[]) as line(seq, stream, logged_at, text)
-           on conflict do nothing
+           select ?, line.seq, line.stream, line.logged_at, line.text
+           from unnest(?::int[], ?::log_stream[], ?::timestamptz[], ?::text[]) as line(seq, stream, logged_at, text)
+           where line.seq > ? and (not (select stored from past_gap)
+             or not exists (select 1 from run_log_line kept where kept.run_id = ? and kept.seq = line.seq))
            returning seq, octet_length(text) as bytes)
-         select (select count(*)::int from lease) as held,
-           (select coalesce(array_agg(seq), '{}') from stored) as inserted,
-           (select coalesce(sum(bytes), 0) from stored) as inserted_bytes,
-           (select log_stored_through from lease) as stored_through`,
+         select coalesce(array_agg(seq), '{}') as inserted, coalesce(sum(bytes), 0) as inserted_bytes from stored`,
         [
-          ...held.params,
+          run.id,
+          run.log_stored_through,
+          run.id,
           pgArrayLiteral(stored.map((line) => line.seq)),
           pgArrayLiteral(stored.map((line) => line.stream)),
           pgArrayLiteral(stored.map((line) => line.timestamp)),
           pgArrayLiteral(stored.map((line) => line.text)),
+          run.log_stored_through,
+          run.id,
         ],
       );
-      if (!batch || batch.held === 0) throw new RunLeaseError(lease.runId);
-      const previous = batch.stored_through;
-      if (batch.inserted.length === 0) return { storedThrough: previous, inserted: new Set<number>() };
+      const previous = run.log_stored_through;
+      if (batch!.inserted.length === 0) return { storedThrough: previous, inserted: new Set<number>() };
       // The prefix grows through this batch's own lines first, then through any stored earlier past a gap.
       const seqs = new Set(lines.map((line) => line.seq));
       let through = previous;
       while (seqs.has(through + 1)) through += 1;
-      const [run] = await em.execute<{ log_stored_through: number }[]>(
+      const [advanced] = await executePrepared<{ log_stored_through: number }>(
+        em,
         `update job_run r set log_bytes = log_bytes + ?, log_stored_through = case
            when not exists (select 1 from run_log_line next where next.run_id = r.id and next.seq = ?::int + 1) then ?
            else (select min(line.seq) from run_log_line line
@@ -151,9 +164,9 @@ export class LogService {
            end
          where r.id = ?
          returning r.log_stored_through`,
-        [batch.inserted_bytes, through, through, through, lease.runId],
+        [batch!.inserted_bytes, through, through, through, run.id],
       );
-      return { storedThrough: run!.log_stored_through, inserted: new Set(batch.inserted) };
+      return { storedThrough: advanced!.log_stored_through, inserted: new Set(batch!.inserted) };
     });
     if (outcome.inserted.size > 0) {
       // Committed: subscribers may now read these lines from storage too.

@@ -127,6 +127,8 @@ async function* tailBatches<T>(source: TailSource<T>, stopped: AbortSignal): Asy
   try {
     while (!stopped.aborted) {
       const items: T[] = [];
+      // Live items first (once the replay is done): storage is read only for what they do not cover.
+      if (!mustRead) takePending(items);
       let complete = false;
       if (mustRead || terminal || cursor < storedThrough) {
         const page = await source.read(cursor);
@@ -141,9 +143,9 @@ async function* tailBatches<T>(source: TailSource<T>, stopped: AbortSignal): Asy
         // Everything storage showed is delivered: wait for news before reading again.
         if (!page.full) storedThrough = Math.min(storedThrough, cursor);
         complete = page.terminal && !page.full;
+        // Replayed pages go out back to back; live items join once the replay is done.
+        if (!mustRead && !complete) takePending(items);
       }
-      // Replayed pages go out back to back; live items only once the replay is done.
-      if (!mustRead && !complete) takePending(items);
       if (items.length > 0 || complete) {
         yield { items, cursor, complete };
         lastFlush = performance.now();

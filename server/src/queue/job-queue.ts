@@ -6,10 +6,13 @@ export interface JobQueue {
   /** Enqueues one job; resolves with its id once it is stored. */
   send<T extends object>(name: string, data: T, options?: SendJobOptions): Promise<string>;
   /**
-   * Sends a job of `name` at every slot of a 5-field cron expression (UTC). Every
-   * process may call it: pg-boss keeps one schedule per name and sends once per slot.
+   * Sends a job of `name` (no data) unless one was already sent in the current slot
+   * of `seconds`, whichever process asks: slots are aligned to the epoch (3,600 is a
+   * UTC hour; at most 43,200, pg-boss's archive interval) and pg-boss keeps one job
+   * per name and slot. Resolves with whether this call sent it. For periodic
+   * maintenance that every replica may ask for.
    */
-  schedule(name: string, cron: string): Promise<void>;
+  sendOncePer(name: string, seconds: number): Promise<boolean>;
   /** Runs `handler` for each job of `name` in this process until stop(). */
   work<T extends object>(name: string, handler: JobHandler<T>, options?: WorkOptions): Promise<void>;
   /**
@@ -74,8 +77,8 @@ export async function startJobQueue(options: {
     schema: JOB_QUEUE_SCHEMA,
     application_name: 'daestro-jobs',
     max: options.maxConnections ?? 4,
-    // Cron schedules (log retention) are checked every minute by one process at a time.
-    schedule: true,
+    // Cron schedules poll the database on their own; off until a job needs one.
+    schedule: false,
   });
   // An EventEmitter 'error' without a listener would crash the process; these are
   // failed polls and maintenance runs (e.g. while the database restarts), retried by pg-boss.
@@ -110,9 +113,11 @@ export async function startJobQueue(options: {
       return id;
     },
 
-    async schedule(name, cron) {
+    async sendOncePer(name, seconds) {
       await ensureQueue(name);
-      await boss.schedule(name, cron, {}, { tz: 'UTC' });
+      const id = await boss.send(name, {}, { singletonKey: name, singletonSeconds: seconds });
+      if (id !== null) for (const workerId of workerIds.get(name) ?? []) boss.notifyWorker(workerId);
+      return id !== null;
     },
 
     async work<T extends object>(name: string, handler: JobHandler<T>, workOptions: WorkOptions = {}) {

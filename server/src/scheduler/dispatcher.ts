@@ -275,14 +275,19 @@ async function place(
   if (moved.length > 0) {
     const jobIds = moved.map((event) => event.jobId);
     const spawnIds = jobIds.map((jobId) => placements.get(jobId)!);
-    // A run per placed job; the job's attempts count them.
+    // A run per placed job, with where it runs by name (history outlives the machine); the job's
+    // attempts count them. A spawn deleted meanwhile fails the pass (null name, then foreign key).
     await em.execute(
       `with placed as (select * from unnest(?::uuid[], ?::uuid[], ?::uuid[]) as p(run_id, job_id, spawn_id)),
        counted as (update job set attempts = job.attempts + 1 from placed where job.id = placed.job_id
                    returning job.id, job.attempts)
-       insert into job_run (id, job_id, attempt, state, spawn_id, created_at)
-       select placed.run_id, placed.job_id, counted.attempts, 'STARTING', placed.spawn_id, now()
-       from placed join counted on counted.id = placed.job_id`,
+       insert into job_run (id, job_id, attempt, state, spawn_id, spawn_hostname, compute_environment_name,
+         created_at)
+       select placed.run_id, placed.job_id, counted.attempts, 'STARTING', placed.spawn_id, s.hostname, e.name,
+         now()
+       from placed join counted on counted.id = placed.job_id
+         left join compute_spawn s on s.id = placed.spawn_id
+         left join compute_environment e on e.id = s.compute_environment_id`,
       [pgArray(jobIds.map(() => uuidv7())), pgArray(jobIds), pgArray(spawnIds)],
     );
   }

@@ -1,24 +1,14 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { DaestroPubSub } from '../graphql/pubsub.js';
-import { FailureClass, JobRunState, JobState } from '../workloads/job-state.js';
+import { JobRunState, JobState } from '../workloads/job-state.js';
 import { JobTransitions } from '../workloads/job-transitions.js';
 import { pgArray, SLOT_HOLDING_RUN_STATES } from './dispatch-rules.js';
-import { lockJobForSettlement, settleJob, type FinishedRun } from './run-settlement.js';
+import { FINISHED_RUN_COLUMNS, settleFinishedRuns, type FinishedRunRow } from './run-settlement.js';
 
 /** Rows a sweep settles per transaction; the rest wait for the next sweep. */
 const SWEEP_BATCH = 200;
 
-interface FinishedRunRow {
-  id: string;
-  job_id: string;
-  state: FinishedRun['outcome'];
-  failure_class: FailureClass | null;
-  exit_code: number | null;
-  system_note: string | null;
-}
-
 // Active runs are found through compute_spawn and the (spawn, state) index, not by scanning every run ever made.
-const FINISHED_RUN_COLUMNS = 'r.id, r.job_id, r.state, r.failure_class, r.exit_code, r.system_note';
 
 /**
  * The leader's time-based safety nets: runs past their deadline, spawns silent
@@ -98,19 +88,7 @@ export class SchedulerMaintenance {
     const count = await this.em.fork().transactional(async (em) => {
       transitions = new JobTransitions(em, this.pubSub);
       const rows = await finish(em);
-      for (const row of rows) {
-        const job = await lockJobForSettlement(em, row.job_id);
-        if (!job) continue;
-        const run = {
-          runId: row.id,
-          jobId: row.job_id,
-          outcome: row.state,
-          failureClass: row.failure_class,
-          exitCode: row.exit_code,
-          systemNote: row.system_note,
-        };
-        await settleJob(transitions, run, job);
-      }
+      await settleFinishedRuns(em, transitions, rows);
       return rows.length;
     });
     transitions?.publishCommitted();

@@ -1,6 +1,7 @@
 import { TransactionPropagation } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { isValidId } from '../db/ids.js';
+import { pgArrayLiteral } from '../db/pg-array.js';
 import { executePrepared } from '../db/prepared.js';
 import { ErrorCode, UserError } from '../graphql/errors.js';
 import type { DaestroPubSub } from '../graphql/pubsub.js';
@@ -22,10 +23,12 @@ import { pgArray, SLOT_HOLDING_RUN_STATES } from './dispatch-rules.js';
 import { NOTIFY_SCHEDULER_SQL, notifyScheduler, notifySchedulerParams } from './notify.js';
 import {
   defaultFailureClass,
-  lockJobForSettlement,
+  FINISHED_RUN_COLUMNS,
   RUN_OUTCOMES,
   SETTLING_JOB_COLUMNS,
+  settleFinishedRuns,
   settleJob,
+  type FinishedRunRow,
   type RunOutcome,
   type SettlingJob,
 } from './run-settlement.js';
@@ -109,6 +112,12 @@ export interface HeartbeatReport {
   slotsUsed: number;
   cpuCount?: number;
   memoryMiB?: number;
+  /**
+   * Every run the agent holds (claimed, finish not yet acknowledged). When given,
+   * the spawn's runs claimed over claimGraceSeconds ago and not listed end in
+   * ERROR: their claim's answer never reached the agent. Older agents omit it.
+   */
+  heldRunIds?: readonly string[];
 }
 
 export interface HeartbeatAck {
@@ -123,6 +132,8 @@ export interface RunLifecycleOptions {
   secrets: Pick<SecretService, 'openMany'>;
   /** A spawn silent this long is LOST. */
   agentLeaseSeconds: number;
+  /** A run claimed this long ago that its agent's heartbeat does not list as held ends in ERROR. */
+  claimGraceSeconds: number;
   /** For retry jitter; tests pass a fixed one. */
   random?: () => number;
 }
@@ -159,7 +170,7 @@ export class RunLifecycleService {
           `with claimed as (
              update job_run r set lease_token = gen_random_uuid(), claimed_at = now()
              from (select r2.id from job_run r2 join job j on j.id = r2.job_id
-                   where r2.spawn_id = ? and r2.state = 'STARTING' and r2.lease_token is null and j.state = ?
+                   where r2.spawn_id = ? and r2.state = 'STARTING' and r2.lease_token is null and j.state = 'STARTING'
                    order by r2.created_at, r2.id limit ? for update of r2 skip locked) picked
              where r.id = picked.id
              returning r.id, r.lease_token, r.attempt, r.job_id, r.spawn_id, r.created_at)
@@ -175,7 +186,7 @@ export class RunLifecycleService {
              join compute_environment e on e.id = s.compute_environment_id
              left join cloud_auth a on a.id = e.cloud_auth_id
            order by c.created_at, c.id`,
-          [spawnId, JobState.STARTING, limit],
+          [spawnId, limit],
         );
         if (runs.length === 0) return [];
         const { opened, failed } = await this.openEnvironments(runs);
@@ -347,7 +358,8 @@ export class RunLifecycleService {
    */
   async heartbeat(spawnId: string, report: HeartbeatReport): Promise<HeartbeatAck> {
     if (!isValidId(spawnId)) throw new SpawnRetiredError(spawnId);
-    return this.em.transactional(async (tem) => {
+    let transitions: JobTransitions | undefined;
+    const ack = await this.em.transactional(async (tem) => {
       const [spawn] = await tem.execute<{ previous_state: string; lease_expires_at: Date }[]>(
         `with previous as (select id, state from compute_spawn where id = ? and state <> 'TERMINATED' for update)
          update compute_spawn s set state = 'ONLINE', last_heartbeat_at = now(),
@@ -367,6 +379,10 @@ export class RunLifecycleService {
       );
       if (!spawn) throw new SpawnRetiredError(spawnId);
       if (spawn.previous_state !== 'ONLINE') await notifyScheduler(tem, 'spawn.online');
+      if (report.heldRunIds) {
+        transitions = new JobTransitions(tem, this.options.pubSub);
+        await this.failRunsNotHeld(tem, transitions, spawnId, report.heldRunIds);
+      }
       const cancelling = await tem.execute<{ id: string }[]>(
         `select r.id from job_run r join job j on j.id = r.job_id
          where r.spawn_id = ? and r.state = any(?::job_run_state[]) and r.lease_token is not null and j.state = ?
@@ -378,6 +394,43 @@ export class RunLifecycleService {
         cancelRunIds: cancelling.map((row) => row.id),
       };
     });
+    transitions?.publishCommitted();
+    return ack;
+  }
+
+  /**
+   * The claim gap: a claimRuns answer lost on its way leaves runs claimed by an
+   * agent that never heard of them, and its heartbeats keep the spawn alive.
+   * Runs of the spawn claimed over claimGraceSeconds ago that the agent does
+   * not list as held end in ERROR(INFRA_FAILURE); their jobs follow their retry policy.
+   */
+  private async failRunsNotHeld(
+    em: EntityManager,
+    transitions: JobTransitions,
+    spawnId: string,
+    heldRunIds: readonly string[],
+  ): Promise<void> {
+    const grace = this.options.claimGraceSeconds;
+    const finished = await em.execute<FinishedRunRow[]>(
+      `update job_run r set state = 'ERROR', failure_class = 'INFRA_FAILURE', finished_at = now(),
+         system_note = format('the agent did not hold this run: claimed at %s, it is missing from the agent''s ' ||
+           'heartbeats %s s later (the claim''s answer never reached the agent)',
+           to_char(r.claimed_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), ?::int)
+       where r.spawn_id = ? and r.state = any(?::job_run_state[]) and r.lease_token is not null
+         and r.claimed_at < now() - make_interval(secs => ?) and not (r.id = any(?::uuid[]))
+       returning ${FINISHED_RUN_COLUMNS}`,
+      [
+        grace,
+        spawnId,
+        pgArray(SLOT_HOLDING_RUN_STATES),
+        grace,
+        // A malformed id names no run: it holds nothing.
+        pgArray(heldRunIds.filter(isValidId)),
+      ],
+    );
+    if (finished.length === 0) return;
+    await settleFinishedRuns(em, transitions, finished, this.options.random);
+    await notifyScheduler(em, 'run.finished');
   }
 
   /**
@@ -434,23 +487,16 @@ export class RunLifecycleService {
     transitions: JobTransitions,
     failed: Map<ClaimRow, string>,
   ): Promise<void> {
-    for (const [run, reason] of failed) {
-      await em.execute(
-        `update job_run set state = 'ERROR', failure_class = 'INFRA_FAILURE', finished_at = now(), system_note = ?
-         where id = ?`,
-        [reason, run.run_id],
-      );
-      const job = await lockJobForSettlement(em, run.job_id);
-      const finished = {
-        runId: run.run_id,
-        jobId: run.job_id,
-        outcome: JobRunState.ERROR,
-        failureClass: FailureClass.INFRA_FAILURE,
-        exitCode: null,
-        systemNote: reason,
-      } as const;
-      if (job) await settleJob(transitions, finished, job, this.options.random);
-    }
+    const runs = [...failed];
+    const finished = await em.execute<FinishedRunRow[]>(
+      `update job_run r set state = 'ERROR', failure_class = 'INFRA_FAILURE', finished_at = now(),
+         system_note = failed.reason
+       from unnest(?::uuid[], ?::text[]) as failed(id, reason)
+       where r.id = failed.id
+       returning ${FINISHED_RUN_COLUMNS}`,
+      [pgArray(runs.map(([run]) => run.run_id)), pgArrayLiteral(runs.map(([, reason]) => reason))],
+    );
+    await settleFinishedRuns(em, transitions, finished, this.options.random);
     await notifyScheduler(em, 'run.finished');
   }
 }

@@ -30,6 +30,43 @@ export interface FinishedRun {
   systemNote: string | null;
 }
 
+/** A run row a guarded UPDATE just finished, as `returning ${FINISHED_RUN_COLUMNS}` reads it (alias `r`). */
+export interface FinishedRunRow {
+  id: string;
+  job_id: string;
+  state: RunOutcome;
+  failure_class: FailureClass | null;
+  exit_code: number | null;
+  system_note: string | null;
+}
+
+export const FINISHED_RUN_COLUMNS = 'r.id, r.job_id, r.state, r.failure_class, r.exit_code, r.system_note';
+
+/**
+ * Settles the jobs of runs this transaction just finished, one by one, each
+ * job's row locked first (after its run's, the order every path takes).
+ */
+export async function settleFinishedRuns(
+  em: EntityManager,
+  transitions: JobTransitions,
+  rows: readonly FinishedRunRow[],
+  random?: () => number,
+): Promise<void> {
+  for (const row of rows) {
+    const job = await lockJobForSettlement(em, row.job_id);
+    if (!job) continue;
+    const run = {
+      runId: row.id,
+      jobId: row.job_id,
+      outcome: row.state,
+      failureClass: row.failure_class,
+      exitCode: row.exit_code,
+      systemNote: row.system_note,
+    };
+    await settleJob(transitions, run, job, random);
+  }
+}
+
 /** The failure class an outcome implies when the reporter names none. */
 export function defaultFailureClass(outcome: RunOutcome): FailureClass | null {
   switch (outcome) {

@@ -52,7 +52,9 @@ export class ComputeEnvironmentResolver {
 
   @Auth('WRITE')
   @Mutation(() => DeleteComputeEnvironmentPayload, {
-    description: 'Owners and admins. Refused while a queue links the environment.',
+    description:
+      'Owners and admins. Refused while a queue links the environment or a job runs on it; its finished runs ' +
+      'keep where they ran by name (JobRun.spawnHostname, JobRun.computeEnvironmentName).',
   })
   async deleteComputeEnvironment(
     @Arg('input') input: ComputeEnvironmentRefInput,

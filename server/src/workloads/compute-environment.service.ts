@@ -1,4 +1,4 @@
-import { DriverException, LockMode, UniqueConstraintViolationException } from '@mikro-orm/core';
+import { LockMode, UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { v7 as uuidv7 } from 'uuid';
 import { MembershipRole } from '../accounts/membership.entity.js';
@@ -10,6 +10,7 @@ import type { LimitsService } from '../billing/limits.service.js';
 import type { CredentialService } from '../credentials/credential.service.js';
 import { UserError } from '../graphql/errors.js';
 import type { AuditService } from '../privacy/audit.service.js';
+import { pgArray, SLOT_HOLDING_RUN_STATES } from '../scheduler/dispatch-rules.js';
 import { notifyScheduler } from '../scheduler/notify.js';
 import { ComputeEnvironment, ComputeEnvironmentKind } from './compute-environment.entity.js';
 import { ComputeSpawn, ComputeSpawnState } from './compute-spawn.entity.js';
@@ -153,37 +154,45 @@ export class ComputeEnvironmentService {
         minimum: MembershipRole.ADMIN,
       },
     );
-    try {
-      await inTransaction(this.em, async () => {
-        const locked = await this.em.findOneOrFail(ComputeEnvironment, environment.id, {
-          lockMode: LockMode.PESSIMISTIC_WRITE,
-          refresh: true,
-        });
-        const queues = await this.linkedQueues(locked);
-        if (queues.length > 0) {
-          throw UserError.conflict(
-            `Compute environment ${locked.name} is linked to the queue${queues.length === 1 ? '' : 's'} ` +
-              `${queues.map((queue) => queue.name).join(', ')}: unlink it (setJobQueueComputeEnvironments) first.`,
-          );
-        }
-        this.deps.audit.record({
-          action: 'compute_environment.deleted',
-          actorId: viewer.userId,
-          organizationId: project.organization.id,
-          client,
-          details: { computeEnvironmentId: locked.id, name: locked.name, projectId: project.id },
-        });
-        this.em.remove(locked);
-        await notifyScheduler(this.em, 'compute_environment.changed');
+    await inTransaction(this.em, async () => {
+      const locked = await this.em.findOneOrFail(ComputeEnvironment, environment.id, {
+        lockMode: LockMode.PESSIMISTIC_WRITE,
+        refresh: true,
       });
-    } catch (error) {
-      if (isRestrictViolation(error)) {
+      const queues = await this.linkedQueues(locked);
+      if (queues.length > 0) {
         throw UserError.conflict(
-          `Compute environment ${environment.name} has run jobs, and their history refers to its machines; it cannot be deleted.`,
+          `Compute environment ${locked.name} is linked to the queue${queues.length === 1 ? '' : 's'} ` +
+            `${queues.map((queue) => queue.name).join(', ')}: unlink it (setJobQueueComputeEnvironments) first.`,
         );
       }
-      throw error;
-    }
+      // Its machines are locked first, so no run can be placed on them from here on (placement
+      // would wait, then fail); runs placed before are counted below.
+      await this.em.execute('select id from compute_spawn where compute_environment_id = ? for update', [
+        locked.id,
+      ]);
+      const [{ active }] = await this.em.execute<[{ active: number }]>(
+        `select count(*)::int as active from compute_spawn s join job_run r on r.spawn_id = s.id
+         where s.compute_environment_id = ? and r.state = any(?::job_run_state[])`,
+        [locked.id, pgArray(SLOT_HOLDING_RUN_STATES)],
+      );
+      if (active > 0) {
+        throw UserError.conflict(
+          `Compute environment ${locked.name} is still running ${active === 1 ? 'a job' : `${active} jobs`}: ` +
+            'cancel them or let them finish first.',
+        );
+      }
+      this.deps.audit.record({
+        action: 'compute_environment.deleted',
+        actorId: viewer.userId,
+        organizationId: project.organization.id,
+        client,
+        details: { computeEnvironmentId: locked.id, name: locked.name, projectId: project.id },
+      });
+      // Its machines go with it; their finished runs keep where they ran by name (spawn_hostname).
+      this.em.remove(locked);
+      await notifyScheduler(this.em, 'compute_environment.changed');
+    });
     return environment.id;
   }
 
@@ -264,13 +273,4 @@ export class ComputeEnvironmentService {
     });
     return { cloudAuth, region, instanceType, maxSpawns };
   }
-}
-
-/**
- * Runs keep the machine they ran on (job_run.spawn_id is ON DELETE RESTRICT), so
- * deleting the environment's spawns fails with PostgreSQL's restrict_violation,
- * which MikroORM leaves as a plain DriverException.
- */
-function isRestrictViolation(error: unknown): boolean {
-  return error instanceof DriverException && error.code === '23001';
 }

@@ -45,9 +45,19 @@ export class JobRun {
   @Enum({ items: () => JobRunState, nativeEnumName: 'job_run_state' })
   state: JobRunState = JobRunState.STARTING;
 
-  /** Where it was placed. */
-  @ManyToOne(() => ComputeSpawn, { deleteRule: 'restrict' })
-  spawn!: ComputeSpawn;
+  /** Where it was placed; null once that machine's compute environment was deleted (the snapshot below stays). */
+  @ManyToOne(() => ComputeSpawn, { nullable: true, deleteRule: 'set null' })
+  spawn?: ComputeSpawn;
+
+  /** Snapshot at placement: the machine's name, kept when the machine is gone. */
+  @Field({ description: 'The machine it was placed on, by name; kept after the machine is deleted.' })
+  @Property({ type: 'text' })
+  spawnHostname!: string;
+
+  /** Snapshot at placement: the compute environment's name, kept when the environment is deleted. */
+  @Field({ description: 'The compute environment it was placed in, by name; kept after it is deleted.' })
+  @Property({ type: 'text' })
+  computeEnvironmentName!: string;
 
   /**
    * Issued when an agent claims the run; every later write for the run must carry

@@ -30,6 +30,7 @@ import {
   JobFilter,
   JobPayload,
   JobRefInput,
+  JobStateCount,
   SubmitJobInput,
 } from './job.types.js';
 import { Job } from './job.entity.js';
@@ -84,6 +85,17 @@ export class JobResolver {
     @Ctx() { viewer, services }: GraphQLContext,
   ): Promise<JobConnection> {
     return services.jobs.list(viewer!, projectId, filter ?? new JobFilter(), page);
+  }
+
+  @Auth('READ')
+  @Query(() => [JobStateCount], {
+    description: "How many of a project's jobs are in each state (states with none are left out).",
+  })
+  jobStateCounts(
+    @Arg('projectId', () => ID) projectId: string,
+    @Ctx() { viewer, services }: GraphQLContext,
+  ): Promise<JobStateCount[]> {
+    return services.jobs.stateCounts(viewer!, projectId);
   }
 
   @Auth('READ')
@@ -210,9 +222,14 @@ export class JobRunResolver {
     return loaded(run.job);
   }
 
-  @FieldResolver(() => ComputeSpawn, { description: 'The machine it ran on.' })
-  spawn(@Root() run: JobRun): Promise<ComputeSpawn> {
-    return loaded(run.spawn);
+  @FieldResolver(() => ComputeSpawn, {
+    nullable: true,
+    description:
+      'The machine it ran on; null once its compute environment was deleted (spawnHostname and ' +
+      'computeEnvironmentName still say where it ran).',
+  })
+  spawn(@Root() run: JobRun): Promise<ComputeSpawn | null> {
+    return loadedOrNull(run.spawn);
   }
 }
 

@@ -24,7 +24,7 @@ import type { JobQueue } from './job-queue.entity.js';
 import { JobRun } from './job-run.entity.js';
 import { isTerminal, JobState } from './job-state.js';
 import { JobTransitions, type JobEvent } from './job-transitions.js';
-import type { JobEventFilter, JobFilter, SubmitJobInput } from './job.types.js';
+import type { JobEventFilter, JobFilter, JobStateCount, SubmitJobInput } from './job.types.js';
 import { Job } from './job.entity.js';
 import { loaded } from './load.js';
 import { missingParameters, substituteParameters } from './parameters.js';
@@ -250,6 +250,16 @@ export class JobService {
       { orderBy: { createdAt: 'desc', id: 'desc' }, limit: page.first + 1 },
     );
     return toConnection(rows, page, (job) => [job.createdAt.toISOString(), job.id]);
+  }
+
+  /** How many of a project's jobs are in each state; states with none are left out. */
+  async stateCounts(viewer: Viewer, projectId: string): Promise<JobStateCount[]> {
+    const { project } = await this.deps.organizations.requireProject(viewer, projectId);
+    const rows = await this.em.execute<{ state: JobState; count: string }[]>(
+      'select state, count(*) as count from job where project_id = ? group by state',
+      [project.id],
+    );
+    return rows.map((row) => ({ state: row.state, count: Number(row.count) }));
   }
 
   /**

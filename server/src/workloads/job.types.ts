@@ -1,5 +1,5 @@
 import { ArrayMaxSize, MaxLength } from 'class-validator';
-import { Field, ID, InputType, ObjectType } from 'type-graphql';
+import { Field, ID, InputType, Int, ObjectType } from 'type-graphql';
 import { ConnectionType } from '../graphql/connection.js';
 import { EnvVarInput } from './env-vars.js';
 import { JobState } from './job-state.js';
@@ -80,6 +80,15 @@ export class JobEventFilter {
 
 @ObjectType()
 export class JobConnection extends ConnectionType(Job, 'Job') {}
+
+@ObjectType({ description: 'How many of a project’s jobs are in one state.' })
+export class JobStateCount {
+  @Field(() => JobState)
+  state!: JobState;
+
+  @Field(() => Int)
+  count!: number;
+}
 
 @ObjectType()
 export class JobPayload {

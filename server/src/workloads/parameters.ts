@@ -10,7 +10,10 @@ export function placeholderKeys(command: readonly string[]): string[] {
 }
 
 /** Keys the command needs that neither the defaults nor the overrides supply. */
-export function missingParameters(command: readonly string[], values: Readonly<Record<string, string>>): string[] {
+export function missingParameters(
+  command: readonly string[],
+  values: Readonly<Record<string, string>>,
+): string[] {
   return placeholderKeys(command).filter((key) => !Object.hasOwn(values, key));
 }
 
@@ -18,7 +21,10 @@ export function missingParameters(command: readonly string[], values: Readonly<R
  * Replaces every `Param::<key>` with its value. Callers check missingParameters
  * first (a submit with a missing key is refused), so a missing key here is a bug.
  */
-export function substituteParameters(command: readonly string[], values: Readonly<Record<string, string>>): string[] {
+export function substituteParameters(
+  command: readonly string[],
+  values: Readonly<Record<string, string>>,
+): string[] {
   return command.map((argument) =>
     argument.replace(PLACEHOLDER, (_, key: string) => {
       if (!Object.hasOwn(values, key)) throw new Error(`No value for Param::${key}`);

@@ -46,6 +46,7 @@ function agents(): AgentService {
     throttle: new Throttle(testbed.orm.em.getConnection().getKnex()),
     pubSub: testbed.pubSub,
     leaseSeconds: 30,
+    claimGraceSeconds: 30,
   });
 }
 

@@ -115,6 +115,19 @@ describe('tailRun', () => {
     expect(stream.seqs()).toEqual(range(1, 5));
   });
 
+  it('tails live lines from the feed alone, without reading storage again', async () => {
+    const run = new FakeRun();
+    const stream = drain(tailRun(run.source()));
+    await waitFor(() => run.reads === 1, { what: 'the replay' });
+    for (let seq = 1; seq <= 20; seq += 1) {
+      run.append(seq);
+      await waitFor(() => stream.seqs().length === seq, { what: `line ${seq}` });
+    }
+    expect(run.reads).toBe(1);
+    run.finish();
+    await stream.done;
+  });
+
   it('never delivers past a missing line; delivers the late line and everything after it in order', async () => {
     const run = new FakeRun();
     run.append(1, 2);

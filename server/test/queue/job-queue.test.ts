@@ -63,6 +63,24 @@ describe('job queue', () => {
     ]);
   });
 
+  it('sends a periodic job once per slot, however many processes ask for it', async () => {
+    const other = await startJobQueue({ databaseUrl, log });
+    try {
+      const first = await queue.sendOncePer('test.hourly', 3_600);
+      const again = await Promise.all([
+        other.sendOncePer('test.hourly', 3_600),
+        queue.sendOncePer('test.hourly', 3_600),
+      ]);
+      expect([first, ...again]).toEqual([true, false, false]);
+      const { rows } = await db.query<{ count: number }>(
+        "select count(*)::int as count from pgboss.job where name = 'test.hourly'",
+      );
+      expect(rows[0]!.count).toBe(1);
+    } finally {
+      await other.stop();
+    }
+  });
+
   it('retries a failing handler as the job asks, then completes it', async () => {
     const attempts: number[] = [];
     await queue.work(

@@ -25,7 +25,7 @@ const ids = (jobs: readonly Job[]) => jobs.map((job) => job.id);
 /** The spawn each job's latest run was placed on (undefined: no run). */
 async function placements(jobs: readonly Job[]): Promise<(string | undefined)[]> {
   const runs = await testbed.em.find(JobRun, { job: { $in: ids(jobs) } });
-  const byJob = new Map(runs.map((run) => [run.job.id, run.spawn.id]));
+  const byJob = new Map(runs.map((run) => [run.job.id, run.spawn?.id]));
   return jobs.map((job) => byJob.get(job.id));
 }
 
@@ -235,8 +235,9 @@ describe('placement', () => {
     for (const job of held) {
       await testbed.sql(`update job set state = 'RUNNING', attempts = 1 where id = ?`, [job.id]);
       await testbed.sql(
-        `insert into job_run (id, job_id, attempt, state, spawn_id, created_at) values (gen_random_uuid(), ?, 1, 'RUNNING', ?, now())`,
-        [job.id, busy.id],
+        `insert into job_run (id, job_id, attempt, state, spawn_id, spawn_hostname, compute_environment_name, created_at)
+         values (gen_random_uuid(), ?, 1, 'RUNNING', ?, ?, ?, now())`,
+        [job.id, busy.id, busy.hostname, environment.name],
       );
     }
     const jobs = await testbed.jobs(queue, definition, 5);

@@ -84,11 +84,14 @@ export class Testbed {
 
   secretsFor = (em: EntityManager) => new SecretService(em, this.keyring);
 
-  lifecycle(options: { agentLeaseSeconds?: number; random?: () => number } = {}): RunLifecycleService {
+  lifecycle(
+    options: { agentLeaseSeconds?: number; claimGraceSeconds?: number; random?: () => number } = {},
+  ): RunLifecycleService {
     return new RunLifecycleService(this.orm.em.fork(), {
       pubSub: this.pubSub,
       secrets: this.secretsFor(this.orm.em.fork()),
       agentLeaseSeconds: options.agentLeaseSeconds ?? 30,
+      claimGraceSeconds: options.claimGraceSeconds ?? 30,
       ...(options.random && { random: options.random }),
     });
   }

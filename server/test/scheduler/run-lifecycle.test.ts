@@ -436,4 +436,57 @@ describe('heartbeat', () => {
       SpawnRetiredError,
     );
   });
+
+  it('ends runs claimed past the grace that the agent does not hold as ERROR, and retries their jobs', async () => {
+    const project = await testbed.project();
+    const environment = await testbed.environment(project);
+    const spawn = await testbed.spawn(environment);
+    const queue = await testbed.queue(project, [environment]);
+    const policy = retryPolicy({ attempts: 2, retryOn: [FailureClass.INFRA_FAILURE] });
+    const definition = await testbed.definition(project, { retryPolicy: policy });
+    const [held, lost, unclaimed] = await testbed.jobs(queue, definition, 3);
+    await dispatch();
+    // Two runs claimed; the answer of the second never reached the agent. The third stays unclaimed.
+    const [heldRun, lostRun] = await testbed.lifecycle().claimRuns(spawn.id, 2);
+    expect([heldRun!.jobId, lostRun!.jobId]).toEqual([held!.id, lost!.id]);
+    const lifecycle = testbed.lifecycle({ claimGraceSeconds: 5 });
+    const heldRunIds = [heldRun!.runId];
+    const events = testbed.recordJobEvents();
+
+    // Within the grace the answer may still be on its way; an older agent lists nothing at all.
+    await lifecycle.heartbeat(spawn.id, { slotsUsed: 1, heldRunIds });
+    await testbed.sql(`update job_run set claimed_at = now() - interval '6 seconds' where spawn_id = ?`, [
+      spawn.id,
+    ]);
+    await lifecycle.heartbeat(spawn.id, { slotsUsed: 1 });
+    expect((await runOf(lostRun!.runId)).state).toBe(JobRunState.STARTING);
+    expect(events).toEqual([]);
+
+    notifications.length = 0;
+    await lifecycle.heartbeat(spawn.id, { slotsUsed: 1, heldRunIds: [...heldRunIds, 'not-an-id'] });
+
+    const failed = await runOf(lostRun!.runId);
+    expect(failed).toMatchObject({ state: JobRunState.ERROR, failureClass: FailureClass.INFRA_FAILURE });
+    expect(failed.systemNote).toMatch(
+      /^the agent did not hold this run: claimed at \d{4}-\d\d-\d\dT[\d:]+Z, it is missing from the agent's heartbeats 5 s later/,
+    );
+    const retrying = await jobOf(lost!.id);
+    expect(retrying.state).toBe(JobState.PENDING);
+    expect(retrying.systemNote).toContain(
+      'Attempt 1 of 2 failed on the platform: the agent did not hold this run',
+    );
+    expect(events.map(({ jobId, from, to }) => ({ jobId, from, to }))).toEqual([
+      { jobId: lost!.id, from: JobState.STARTING, to: JobState.PENDING },
+    ]);
+    await waitFor(() => notifications.includes('run.finished'), { what: 'the run.finished notification' });
+    // The held run, and the run no agent claimed yet, are untouched.
+    expect((await runOf(heldRun!.runId)).state).toBe(JobRunState.STARTING);
+    expect(await testbed.jobStates([held!.id, unclaimed!.id])).toEqual([
+      JobState.STARTING,
+      JobState.STARTING,
+    ]);
+    await expect(lifecycle.markRunning(lostRun!.runId, lostRun!.leaseToken)).rejects.toBeInstanceOf(
+      RunLeaseError,
+    );
+  });
 });

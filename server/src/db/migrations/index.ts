@@ -8,6 +8,7 @@ import { Migration20261127150000_secrets } from './Migration20261127150000_secre
 import { Migration20261127151000_credentials } from './Migration20261127151000_credentials.js';
 import { Migration20261127152000_workloads } from './Migration20261127152000_workloads.js';
 import { Migration20261127160000_run_logs } from './Migration20261127160000_run_logs.js';
+import { Migration20261127170000_run_placement } from './Migration20261127170000_run_placement.js';
 import { Migration20261127180000_log_retention } from './Migration20261127180000_log_retention.js';
 
 /**
@@ -26,5 +27,6 @@ export const migrations: MigrationObject[] = [
   { name: 'Migration20261127151000_credentials', class: Migration20261127151000_credentials },
   { name: 'Migration20261127152000_workloads', class: Migration20261127152000_workloads },
   { name: 'Migration20261127160000_run_logs', class: Migration20261127160000_run_logs },
+  { name: 'Migration20261127170000_run_placement', class: Migration20261127170000_run_placement },
   { name: 'Migration20261127180000_log_retention', class: Migration20261127180000_log_retention },
 ];
