@@ -293,6 +293,10 @@ describe('registration', () => {
     await ok(owner.client, RETIRE, { spawnId: await spawnOf(withRegistration.stateDir) });
     expect((await withAgentToken.exited).code).toBe(1);
     expect(withAgentToken.stderr()).toMatch(/refused the agent token.*--token dreg_/s);
+    // The agent holding the registration token lost the same spawn and registers a third one.
+    await waitFor(() => withRegistration.logs.filter((line) => line.msg === 'registered').length === 3, {
+      what: 'the agent with a registration token to register a third time',
+    });
     const states = await sql<{ state: string }>(
       server,
       'select state from compute_spawn where compute_environment_id = ?',

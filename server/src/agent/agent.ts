@@ -350,7 +350,8 @@ export class Agent {
     const load = this.hostLoad.sample();
     try {
       const { agentHeartbeat } = await link.request<{ agentHeartbeat: HeartbeatAck }>(AGENT_HEARTBEAT, {
-        input: { slotsUsed: this.runs.size, ...load },
+        // Every run until its finishRun is answered: the server fails claimed runs an agent does not name.
+        input: { slotsUsed: this.runs.size, heldRunIds: [...this.runs.keys()], ...load },
       });
       for (const runId of agentHeartbeat.cancelRunIds) this.runs.get(runId)?.cancel();
     } catch (error) {

@@ -37,9 +37,6 @@ export interface RunTaskDeps {
   partialLineWaitMs?: number;
 }
 
-/** call()'s answer to a STALE_LEASE refusal when the caller wants to look into it. */
-const STALE = Symbol('stale lease');
-
 type StopRequest = { kind: 'CANCEL' } | { kind: 'HAND_BACK'; note: string } | { kind: 'DROP' };
 
 /**
@@ -178,17 +175,8 @@ export class RunTask {
   private async markStarted(): Promise<void> {
     this.log.info('run started');
     try {
-      const answer = await this.call(
-        'markRunStarted',
-        MARK_RUN_STARTED,
-        { input: this.lease },
-        { onStale: 'return' },
-      );
-      if (answer === STALE) {
-        // A markRunStarted the server applied but whose answer a dropped connection lost is sent again, and
-        // refused: the run is RUNNING already. A write that changes nothing tells whether the run is still ours.
-        await this.call('appendRunLogs', APPEND_RUN_LOGS, { input: { ...this.lease, lines: [] } });
-      }
+      // Sent again after a reconnect, it gets the same answer while the run is ours; STALE_LEASE stops the run.
+      await this.call('markRunStarted', MARK_RUN_STARTED, { input: this.lease });
     } catch (error) {
       // Refused as malformed: the run goes on; its finish still reports how it ended.
       this.log.error({ err: error }, 'markRunStarted refused');
@@ -220,32 +208,17 @@ export class RunTask {
   /**
    * Sends one report until the server answers. Undefined when the run was dropped
    * (here, on a STALE_LEASE answer, or meanwhile); a refusal (BAD_USER_INPUT) is thrown.
-   * With `onStale: 'return'`, a STALE_LEASE answer returns STALE and drops nothing.
    */
   private async call<T>(
     what: string,
     query: string,
     variables: Record<string, unknown>,
-  ): Promise<T | undefined>;
-  private async call<T>(
-    what: string,
-    query: string,
-    variables: Record<string, unknown>,
-    options: { onStale: 'return' },
-  ): Promise<T | undefined | typeof STALE>;
-  private async call<T>(
-    what: string,
-    query: string,
-    variables: Record<string, unknown>,
-    options: { onStale?: 'return' } = {},
-  ): Promise<T | undefined | typeof STALE> {
+  ): Promise<T | undefined> {
     for (let attempt = 0; ; attempt += 1) {
       if (this.dropped) return undefined;
       try {
         return await this.deps.link.request<T>(query, variables);
       } catch (error) {
-        if (error instanceof AgentRequestError && error.isStaleLease && options.onStale === 'return')
-          return STALE;
         if (error instanceof AgentRequestError && error.isStaleLease) {
           this.drop(`${what}: the server says this run is no longer held by this agent`);
           return undefined;

@@ -234,13 +234,33 @@ export class RunLifecycleService {
        select started.deadline_at, moved.* from started left join moved on moved.job_id = started.job_id`,
       [runId, leaseToken, ...move.params],
     );
-    if (!run) throw new RunLeaseError(runId);
+    if (!run) return this.alreadyRunning(runId, leaseToken);
     const moved = transitions.moved([run], JobState.RUNNING, patch);
     transitions.publishCommitted();
     return {
       deadlineAt: run.deadline_at ? new Date(run.deadline_at) : null,
       // Not moved: the job was cancelled (or its spawn lost) meanwhile.
       cancelRequested: moved.length === 0,
+    };
+  }
+
+  /**
+   * markRunning sent again (its answer was lost to a reconnect) is not an error
+   * while the caller still holds the run: it gets the same answer.
+   */
+  private async alreadyRunning(
+    runId: string,
+    leaseToken: string,
+  ): Promise<{ deadlineAt: Date | null; cancelRequested: boolean }> {
+    const [run] = await this.em.execute<{ deadline_at: Date | null; job_state: JobState }[]>(
+      `select r.deadline_at, j.state as job_state from job_run r join job j on j.id = r.job_id
+       where r.id = ? and r.lease_token = ? and r.state in ('RUNNING', 'CANCELLING')`,
+      [runId, leaseToken],
+    );
+    if (!run) throw new RunLeaseError(runId);
+    return {
+      deadlineAt: run.deadline_at ? new Date(run.deadline_at) : null,
+      cancelRequested: run.job_state !== JobState.RUNNING,
     };
   }
 

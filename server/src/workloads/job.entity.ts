@@ -43,6 +43,7 @@ export interface JobOverrides {
 @Unique({ properties: ['queue', 'name'] })
 @Index({ properties: ['queue', 'state', 'createdAt'] })
 @Index({ properties: ['project', 'createdAt'] })
+@Index({ properties: ['project', 'state'] })
 // A schedule's unfinished jobs, for its overlap policy (scheduler/cron.ts).
 @Index({ properties: ['createdBySchedule', 'state'] })
 export class Job {

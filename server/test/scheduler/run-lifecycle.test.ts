@@ -200,9 +200,14 @@ describe('markRunning and finishRun', () => {
     await expect(
       lifecycle.finishRun(first.claimed.runId, second.claimed.leaseToken, { outcome: JobRunState.COMPLETED }),
     ).rejects.toBeInstanceOf(RunLeaseError);
-    await expect(lifecycle.markRunning(first.claimed.runId, first.claimed.leaseToken)).rejects.toBeInstanceOf(
-      RunLeaseError,
-    );
+    // Sent again (its answer lost to a reconnect), markRunning answers the same while the run is held…
+    expect(await lifecycle.markRunning(first.claimed.runId, first.claimed.leaseToken)).toMatchObject({
+      cancelRequested: false,
+    });
+    // …and refuses a lease that is not the run's.
+    await expect(
+      lifecycle.markRunning(first.claimed.runId, second.claimed.leaseToken),
+    ).rejects.toBeInstanceOf(RunLeaseError);
     await expect(
       lifecycle.finishRun(first.claimed.runId, 'not-a-token', { outcome: JobRunState.COMPLETED }),
     ).rejects.toMatchObject({ code: 'CONFLICT', extensions: { reason: 'STALE_LEASE' } });
@@ -217,6 +222,9 @@ describe('markRunning and finishRun', () => {
         exitCode: 1,
       }),
     ).rejects.toBeInstanceOf(RunLeaseError);
+    await expect(lifecycle.markRunning(first.claimed.runId, first.claimed.leaseToken)).rejects.toBeInstanceOf(
+      RunLeaseError,
+    );
     expect((await jobOf(first.job.id)).state).toBe(JobState.COMPLETED);
   });
 
