@@ -7,12 +7,11 @@ import type { ProjectService } from '../workloads/project.service.js';
 import { ApiToken, ApiTokenScope } from './api-token.entity.js';
 import { Membership, MembershipRole, roleAtLeast } from './membership.entity.js';
 import type { OrganizationService } from './organization.service.js';
-import { hashSecretToken, newSecretToken } from './secret-token.js';
+import { hashSecretToken, newSecretToken, shownPrefix } from './secret-token.js';
 import type { ClientInfo } from './session.service.js';
 import type { Viewer } from './viewer.js';
 
 export const API_TOKEN_PREFIX = 'dae_';
-const SHOWN_PREFIX_LENGTH = 12;
 const LAST_USED_GRANULARITY_MS = 60_000;
 
 export interface NewApiToken {
@@ -61,7 +60,7 @@ export class ApiTokenService {
     const { secret, hash } = newSecretToken(API_TOKEN_PREFIX);
     const token = this.em.create(ApiToken, {
       name: input.name.trim(),
-      prefix: secret.slice(0, SHOWN_PREFIX_LENGTH),
+      prefix: shownPrefix(secret),
       tokenHash: hash,
       scopes,
       organization: membership.organization,

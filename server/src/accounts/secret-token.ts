@@ -10,6 +10,11 @@ export function newSecretToken(prefix = ''): { secret: string; hash: string } {
   return { secret, hash: hashSecretToken(secret) };
 }
 
+/** The first characters of a secret shown in lists, so people can tell their tokens apart. */
+export function shownPrefix(secret: string): string {
+  return secret.slice(0, 12);
+}
+
 export function hashSecretToken(secret: string): string {
   return createHash('sha256').update(secret).digest('hex');
 }

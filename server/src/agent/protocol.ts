@@ -9,9 +9,7 @@ export type LogStream = 'STDOUT' | 'STDERR' | 'SYSTEM';
 export type FinishOutcome = 'COMPLETED' | 'FAILED' | 'TIMEOUT' | 'CANCELLED' | 'ERROR';
 export type FailureClass = 'APP_FAILURE' | 'INFRA_FAILURE' | 'TIMEOUT';
 
-/** Agent tokens and registration tokens are told apart by their prefix. */
-export const AGENT_TOKEN_PREFIX = 'dagt_';
-export const REGISTRATION_TOKEN_PREFIX = 'dreg_';
+export { AGENT_TOKEN_PREFIX, REGISTRATION_TOKEN_PREFIX } from '../agents/token-prefixes.js';
 
 /** Server limits on appendRunLogs (see the contract): per line, per batch. */
 export const MAX_LOG_LINE_BYTES = 16 * 1024;

@@ -1,7 +1,6 @@
 import { InvalidCredentialsError } from '../accounts/authenticate.js';
 
-/** Agent tokens start with this, so one `Authorization: Bearer` header tells them from API tokens. */
-export const AGENT_TOKEN_PREFIX = 'dagt_';
+import { AGENT_TOKEN_PREFIX } from './token-prefixes.js';
 
 /** A `daestro agent` calling with its own token: the one spawn (machine) it registered as. */
 export interface AgentPrincipal {

@@ -25,13 +25,14 @@ import {
 } from '../scheduler/run-lifecycle.service.js';
 import type { SecretService } from '../secrets/secret.service.js';
 import { ComputeEnvironment, ComputeEnvironmentKind } from '../workloads/compute-environment.entity.js';
-import { REGISTRATION_TOKEN_PREFIX, SHOWN_PREFIX_LENGTH } from '../workloads/compute-environment.service.js';
+import { issueRegistrationToken } from '../workloads/compute-environment.service.js';
 import { ComputeSpawn, ComputeSpawnState } from '../workloads/compute-spawn.entity.js';
 import { JobQueue, JobQueueLink } from '../workloads/job-queue.entity.js';
 import type { JobState } from '../workloads/job-state.js';
 import { Project } from '../workloads/project.entity.js';
 import { DEFAULT_PROJECT_CODE } from '../workloads/project.service.js';
-import { AGENT_TOKEN_PREFIX, type AgentPrincipal } from './agent-principal.js';
+import type { AgentPrincipal } from './agent-principal.js';
+import { AGENT_TOKEN_PREFIX } from './token-prefixes.js';
 import type { AgentWakeupEvent } from './agent-wakeup.js';
 import type { RunLease } from './run-lease.js';
 
@@ -333,7 +334,6 @@ export class AgentService {
   async ensureLocalComputeEnvironment(
     organizationId: string,
   ): Promise<{ environment: ComputeEnvironment; queue: JobQueue; registrationToken: string }> {
-    const token = newSecretToken(REGISTRATION_TOKEN_PREFIX);
     return this.em.transactional(async (em) => {
       // Replicas starting together create it once.
       await em.execute('select pg_advisory_xact_lock(hashtext(?))', [`local-compute:${organizationId}`]);
@@ -368,8 +368,7 @@ export class AgentService {
       } else if (environment.kind !== ComputeEnvironmentKind.SELF_HOSTED) {
         throw new Error(`Compute environment ${LOCAL_ENVIRONMENT_NAME} exists and is not SELF_HOSTED.`);
       }
-      environment.registrationTokenHash = token.hash;
-      environment.registrationTokenPrefix = token.secret.slice(0, SHOWN_PREFIX_LENGTH);
+      const registrationToken = issueRegistrationToken(environment);
       audit.record({
         action: 'compute_environment.token_rotated',
         organizationId,
@@ -396,7 +395,7 @@ export class AgentService {
       }
       await em.flush();
       await notifyScheduler(em, 'queue.changed');
-      return { environment, queue, registrationToken: token.secret };
+      return { environment, queue, registrationToken };
     });
   }
 

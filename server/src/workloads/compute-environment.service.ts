@@ -3,7 +3,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { v7 as uuidv7 } from 'uuid';
 import { MembershipRole } from '../accounts/membership.entity.js';
 import type { OrganizationService } from '../accounts/organization.service.js';
-import { newSecretToken } from '../accounts/secret-token.js';
+import { newSecretToken, shownPrefix } from '../accounts/secret-token.js';
 import type { ClientInfo } from '../accounts/session.service.js';
 import type { Viewer } from '../accounts/viewer.js';
 import type { LimitsService } from '../billing/limits.service.js';
@@ -17,14 +17,25 @@ import { ComputeSpawn, ComputeSpawnState } from './compute-spawn.entity.js';
 import type { CreateComputeEnvironmentInput } from './compute-environment.types.js';
 import { JobQueue } from './job-queue.entity.js';
 import { inTransaction, loaded } from './load.js';
+import { REGISTRATION_TOKEN_PREFIX } from '../agents/token-prefixes.js';
 import type { Project } from './project.entity.js';
 import { formatReference, type WorkloadReferences } from './reference.js';
 import { parseResourceName } from './resource-name.js';
 import { checkInteger, checkText } from './validation.js';
 
-/** Agents present this once to register a machine; only its sha256 is stored. */
-export const REGISTRATION_TOKEN_PREFIX = 'dreg_';
-export const SHOWN_PREFIX_LENGTH = 12;
+/**
+ * Gives a SELF_HOSTED environment a new registration token (replacing any other)
+ * and returns it: agents present it once to register a machine; only its sha256
+ * and first characters are stored.
+ */
+export function issueRegistrationToken(
+  environment: Pick<ComputeEnvironment, 'registrationTokenHash' | 'registrationTokenPrefix'>,
+): string {
+  const token = newSecretToken(REGISTRATION_TOKEN_PREFIX);
+  environment.registrationTokenHash = token.hash;
+  environment.registrationTokenPrefix = shownPrefix(token.secret);
+  return token.secret;
+}
 const SLOTS_PER_SPAWN = { min: 1, max: 256 };
 const CLOUD_ONLY_FIELDS = ['cloudAuthId', 'region', 'instanceType', 'maxSpawns'] as const;
 
@@ -69,17 +80,14 @@ export class ComputeEnvironmentService {
           field: cloudField,
         });
       }
-      const token = newSecretToken(REGISTRATION_TOKEN_PREFIX);
-      registrationToken = token.secret;
       environment = this.em.create(ComputeEnvironment, {
         id,
         project,
         name,
         kind: input.kind,
         slotsPerSpawn,
-        registrationTokenHash: token.hash,
-        registrationTokenPrefix: token.secret.slice(0, SHOWN_PREFIX_LENGTH),
       });
+      registrationToken = issueRegistrationToken(environment);
     } else {
       environment = this.em.create(ComputeEnvironment, {
         id,
@@ -130,9 +138,7 @@ export class ComputeEnvironmentService {
         { field: 'computeEnvironment' },
       );
     }
-    const token = newSecretToken(REGISTRATION_TOKEN_PREFIX);
-    environment.registrationTokenHash = token.hash;
-    environment.registrationTokenPrefix = token.secret.slice(0, SHOWN_PREFIX_LENGTH);
+    const registrationToken = issueRegistrationToken(environment);
     this.deps.audit.record({
       action: 'compute_environment.token_rotated',
       actorId: viewer.userId,
@@ -141,7 +147,7 @@ export class ComputeEnvironmentService {
       details: { computeEnvironmentId: environment.id, name: environment.name, projectId: project.id },
     });
     await this.em.flush();
-    return { environment, registrationToken: token.secret };
+    return { environment, registrationToken };
   }
 
   /** Refused while a queue links it; its machines' records go with it. */
