@@ -14,6 +14,7 @@ import {
 } from './support/agent-runtime.js';
 import { waitFor } from '../server/test/support/wait-for.js';
 import { signUpPerson, type Person } from './support/people.js';
+import { STORED_LOG_LINES } from './support/run-logs.js';
 import { startTestServer, type TestServer } from './support/server.js';
 import { startTcpProxy } from './support/tcp-proxy.js';
 import { ok, sql } from './support/workloads.js';
@@ -164,7 +165,7 @@ describe('a flapping link', () => {
 
     const rows = await sql<{ seq: number; text: string }>(
       server,
-      'select seq, text from run_log_line where run_id = ? order by seq',
+      `select seq, text from (${STORED_LOG_LINES}) line where run_id = ? order by seq`,
       [job.runs[0]!.id],
     );
     expect(rows).toHaveLength(100_000);

@@ -14,6 +14,7 @@ import {
 } from './support/agent-runtime.js';
 import { startDaestro, type DaestroProcess } from './support/daestro-process.js';
 import { signUpPerson, type Person } from './support/people.js';
+import { STORED_LOG_LINES } from './support/run-logs.js';
 import { startTestServer, type TestServer } from './support/server.js';
 import { sql } from './support/workloads.js';
 
@@ -63,7 +64,7 @@ it('the agent reconnects to the restarted server and the run completes with its 
     async () => {
       const [row] = await sql<{ count: number }>(
         server,
-        'select count(*)::int as count from run_log_line where run_id = ?',
+        `select count(*)::int as count from (${STORED_LOG_LINES}) line where run_id = ?`,
         [runId],
       );
       return row!.count > 0;

@@ -18,6 +18,7 @@ import {
 } from './support/agent-protocol.js';
 import type { CookieClient } from './support/http-session.js';
 import { apiTokenClient, signUpPerson, type Person } from './support/people.js';
+import { STORED_LOG_LINES } from './support/run-logs.js';
 import { startTestServer, type TestServer } from './support/server.js';
 import {
   CANCEL,
@@ -257,7 +258,9 @@ describe('a run, end to end', () => {
       expect(result.errors?.[0]?.message, what).toMatch(message);
     }
     expect(
-      await sql(server, 'select count(*)::int as n from run_log_line where run_id = ?', [run.runId]),
+      await sql(server, `select count(*)::int as n from (${STORED_LOG_LINES}) line where run_id = ?`, [
+        run.runId,
+      ]),
     ).toEqual([{ n: 0 }]);
     await client.dispose();
     await other.client.dispose();

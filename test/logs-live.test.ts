@@ -5,6 +5,7 @@ import { APPEND_LOGS, APPEND_METRICS, collect, overSocket } from './support/agen
 import { CookieClient } from './support/http-session.js';
 import { apiTokenClient, signUpPerson, type Person } from './support/people.js';
 import {
+  STORED_LOG_LINES,
   RUN_LOG_STREAM,
   appendLines,
   finishStartedRun,
@@ -243,7 +244,7 @@ describe('log storage and refused batches', () => {
     });
     const [usage] = await sql<{ bytes: string }>(
       server,
-      `select sum(octet_length(text)) as bytes from run_log_line l join job_run r on r.id = l.run_id
+      `select sum(octet_length(text)) as bytes from (${STORED_LOG_LINES}) l join job_run r on r.id = l.run_id
        join job j on j.id = r.job_id join project p on p.id = j.project_id where p.organization_id = ?`,
       [owner.organizationId],
     );
@@ -256,6 +257,36 @@ describe('log storage and refused batches', () => {
     });
     const foreign = await stranger.client.graphql(query, { org: owner.organizationId });
     expect(firstError(foreign).extensions?.code).toBe('NOT_FOUND');
+  });
+
+  it('takes a batch written inline in the document, and refuses malformed ones naming the line', async () => {
+    const started = await run();
+    const inline = await overSocket<{ appendRunLogs: { storedThrough: number } }>(
+      started.agent,
+      `mutation {
+        appendRunLogs(input: { runId: "${started.runId}", leaseToken: "${started.lease.leaseToken}",
+          lines: [{ seq: 1, stream: "STDOUT", timestamp: "2026-11-27T12:00:00.000Z", text: "inline" }] }) {
+          storedThrough
+        }
+      }`,
+    );
+    expect(inline.errors).toBeUndefined();
+    expect(inline.data!.appendRunLogs.storedThrough).toBe(1);
+    const malformed: [unknown, string][] = [
+      ['not a list', 'lines'],
+      [[{ ...numberedLines(2, 2)[0]!, seq: 'two' }], 'lines.0.seq'],
+      [[...numberedLines(2, 2), { ...numberedLines(3, 3)[0]!, timestamp: 'yesterday' }], 'lines.1.timestamp'],
+    ];
+    for (const [lines, field] of malformed) {
+      const refused = await overSocket(started.agent, APPEND_LOGS, { input: { ...started.lease, lines } });
+      expect(firstError(refused).extensions, field).toMatchObject({ code: 'BAD_USER_INPUT', field });
+    }
+    const [stored] = await sql<{ count: number }>(
+      server,
+      `select count(*)::int as count from (${STORED_LOG_LINES}) line where run_id = ?`,
+      [started.runId],
+    );
+    expect(stored!.count).toBe(1);
   });
 
   it('refuses an oversized batch and a batch for a run the agent does not hold, storing nothing', async () => {
@@ -275,7 +306,7 @@ describe('log storage and refused batches', () => {
     expect(firstError(foreign).extensions).toMatchObject({ code: 'CONFLICT', reason: 'STALE_LEASE' });
     const [stored] = await sql<{ count: number }>(
       server,
-      'select count(*)::int as count from run_log_line where run_id = any(?::uuid[])',
+      `select count(*)::int as count from (${STORED_LOG_LINES}) line where run_id = any(?::uuid[])`,
       [`{${mine.runId},${theirs.runId}}`],
     );
     expect(stored!.count).toBe(0);

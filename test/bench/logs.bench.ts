@@ -1,6 +1,7 @@
 // Live logs (issue 7), through the full server in this process and agents the bench speaks for.
-// 1. Sustained ingest: RUNS agents each append 2,000-line batches back to back over their
-//    graphql-ws socket (appendRunLogs: lease check, unnest INSERT, storedThrough, publish).
+// 1. Sustained ingest: RUNS agents (in another process, as agents are) each append 2,000-line
+//    batches back to back over their graphql-ws socket (appendRunLogs: lease check, one chunk
+//    row per batch, storedThrough, publish).
 //    Baseline: COPY FROM STDIN of the same rows into a bare table, same batches, same concurrency.
 // 2. End-to-end latency at 5,000 lines/s: a simulated job writes 50 lines every 10 ms into the
 //    agent's own LogShipper (batches every 100 ms, as `daestro agent` ships them); a subscriber
@@ -32,6 +33,7 @@ import { waitFor } from '../../server/test/support/wait-for.js';
 import { APPEND_LOGS, collect, overSocket } from '../support/agent-protocol.js';
 import { signUpPerson, type Person } from '../support/people.js';
 import {
+  STORED_LOG_LINES,
   RUN_LOG_STREAM,
   appendLines,
   finishStartedRun,
@@ -92,26 +94,22 @@ const jobLine = (seq: number) => `line ${seq}: processed item ${seq * 7919} in 1
 
 it('measures sustained ingest (agent → stored) against a raw COPY of the same rows', async () => {
   const ingestRuns = await Promise.all(Array.from({ length: INGEST_RUNS }, () => newRun()));
-  const batchOf = (from: number) =>
-    Array.from({ length: BATCH }, (_, i) => ({
-      seq: from + i,
-      stream: 'STDOUT',
-      timestamp: new Date().toISOString(),
-      text: jobLine(from + i),
-    }));
+  const agents = startChild('log-agents.mjs', {
+    url: server.wsUrl,
+    runs: ingestRuns.map((run) => ({ agentToken: run.agentToken, lease: run.lease })),
+    batches: INGEST_BATCHES_PER_RUN,
+    batchLines: BATCH,
+    appendLogs: APPEND_LOGS,
+  });
+  await agents.next('connected');
   const started = performance.now();
-  await Promise.all(
-    ingestRuns.map(async (run) => {
-      for (let batch = 0; batch < INGEST_BATCHES_PER_RUN; batch += 1) {
-        await appendLines(run, batchOf(batch * BATCH + 1));
-      }
-    }),
-  );
+  agents.send('go');
+  await agents.next('done');
   const ingestMs = performance.now() - started;
   const total = INGEST_RUNS * INGEST_BATCHES_PER_RUN * BATCH;
   const [stored] = await sql<{ count: number }>(
     server,
-    'select count(*)::int as count from run_log_line where run_id = any(?::uuid[])',
+    `select count(*)::int as count from (${STORED_LOG_LINES}) line where run_id = any(?::uuid[])`,
     [`{${ingestRuns.map((run) => run.runId).join(',')}}`],
   );
   expect(stored!.count).toBe(total);
@@ -128,8 +126,8 @@ it('measures sustained ingest (agent → stored) against a raw COPY of the same 
       try {
         for (let batch = 0; batch < INGEST_BATCHES_PER_RUN; batch += 1) {
           let rows = '';
-          for (const line of batchOf(batch * BATCH + 1)) {
-            rows += `${run.runId}\t${line.seq}\t${line.stream}\t${line.timestamp}\t${line.text}\n`;
+          for (let seq = batch * BATCH + 1; seq <= (batch + 1) * BATCH; seq += 1) {
+            rows += `${run.runId}\t${seq}\tSTDOUT\t${new Date().toISOString()}\t${jobLine(seq)}\n`;
           }
           await pipeline(
             Readable.from([rows]),
@@ -148,7 +146,7 @@ it('measures sustained ingest (agent → stored) against a raw COPY of the same 
   console.info(
     [
       `sustained ingest: ${INGEST_RUNS} runs × ${INGEST_BATCHES_PER_RUN} batches × ${BATCH} lines (~60 B), load ${loadavg()[0]!.toFixed(2)}`,
-      `appendRunLogs over graphql-ws   ${perSecond(total, ingestMs)} lines/s  (${ms(ingestMs / (total / BATCH / INGEST_RUNS))} per batch per run)`,
+      `appendRunLogs over graphql-ws   ${perSecond(total, ingestMs)} lines/s  (${ms(ingestMs / (total / BATCH / INGEST_RUNS))} per batch per run; agents in another process)`,
       `raw COPY into a bare table      ${perSecond(total, copyMs)} lines/s`,
       `ratio ${(copyMs / ingestMs).toFixed(2)}x of the raw COPY`,
     ].join('\n'),
@@ -226,7 +224,12 @@ it('measures fan-out to 1,000 subscribers of one run, and the server’s memory 
   };
 
   const before = heap();
-  const subscribers = startSubscribers({ url: server.wsUrl, token, runId: run.runId, count: FAN_OUT });
+  const subscribers = startChild('log-subscribers.mjs', {
+    url: server.wsUrl,
+    token,
+    runId: run.runId,
+    count: FAN_OUT,
+  });
   await subscribers.next('connected');
   const connected = heap();
   subscribers.send('subscribe');
@@ -256,7 +259,7 @@ it('measures fan-out to 1,000 subscribers of one run, and the server’s memory 
   // Baseline: the same payloads, as graphql-ws `next` messages, from a bare ws server in this process.
   const bare = new WebSocketServer({ host: '127.0.0.1', port: 0 });
   await once(bare, 'listening');
-  const rawSubscribers = startSubscribers({
+  const rawSubscribers = startChild('log-subscribers.mjs', {
     url: `ws://127.0.0.1:${(bare.address() as AddressInfo).port}`,
     token,
     runId: run.runId,
@@ -306,17 +309,12 @@ function exposeGc(): () => void {
 }
 
 /**
- * The subscribers' side in a child process (log-subscribers.mjs), so their sockets and
- * parsing do not count in this process's memory or compete with the server's event loop.
+ * The subscribers' or agents' side in a child process (log-subscribers.mjs, log-agents.mjs), so
+ * their sockets and work do not count in this process's memory or compete with the server's
+ * event loop. It reports JSON lines ({event, …}) on stdout and takes commands on stdin.
  */
-function startSubscribers(options: {
-  url: string;
-  token: string;
-  runId: string;
-  count: number;
-  raw?: boolean;
-}) {
-  const script = fileURLToPath(new URL('./log-subscribers.mjs', import.meta.url));
+function startChild(name: string, options: Record<string, unknown>) {
+  const script = fileURLToPath(new URL(`./${name}`, import.meta.url));
   const child = spawn(process.execPath, [script, JSON.stringify(options)], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });

@@ -17,11 +17,16 @@ import type { Person } from './people.js';
 import type { TestServer } from './server.js';
 import { createBashDefinition, submitJob } from './workloads.js';
 
+/** Stored lines one row each, for checks in SQL: `from (${STORED_LOG_LINES}) line`. */
+export { STORED_LOG_LINES } from '../../server/test/logs/fixtures.js';
+
 /** A run of `person`'s, claimed and started by an agent the test speaks for over its socket. */
 export interface StartedRun {
   runId: string;
   jobId: string;
   lease: { runId: string; leaseToken: string };
+  /** The agent's own token (dagt_…), for another connection as the same agent. */
+  agentToken: string;
   /** The agent's graphql-ws connection. */
   agent: Client;
   /** Stops the agent's heartbeats and closes its socket. */
@@ -56,6 +61,7 @@ export async function startedRun(server: TestServer, person: Person): Promise<St
     runId: lease.runId,
     jobId: job.id,
     lease,
+    agentToken: registration.agentToken,
     agent,
     async stop() {
       clearInterval(heartbeat);

@@ -9,7 +9,7 @@ import { Session } from '../accounts/session.entity.js';
 import { User } from '../accounts/user.entity.js';
 import { CloudAuth } from '../credentials/cloud-auth.entity.js';
 import { RegistryAuth } from '../credentials/registry-auth.entity.js';
-import { RunLogLine } from '../logs/run-log-line.entity.js';
+import { RunLogChunk } from '../logs/run-log-chunk.entity.js';
 import { OutboxMessage } from '../mail/outbox-message.entity.js';
 import { RunMetricSample } from '../metrics/run-metric-sample.entity.js';
 import { AuditEvent } from '../privacy/audit-event.entity.js';
@@ -52,6 +52,6 @@ export const entities = [
   JobRun,
   CronSchedule,
   CronFire,
-  RunLogLine,
+  RunLogChunk,
   RunMetricSample,
 ];

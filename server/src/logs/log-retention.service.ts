@@ -81,7 +81,7 @@ export class LogRetentionService {
            where r.data_purged_at is null and r.finished_at < ?
              and r.finished_at < ?::timestamptz - make_interval(days => retention.days)
            order by r.finished_at limit ? for update of r skip locked),
-         lines as (delete from run_log_line where run_id in (select id from expired)),
+         lines as (delete from run_log_chunk where run_id in (select id from expired)),
          samples as (delete from run_metric_sample where run_id in (select id from expired))
          update job_run set data_purged_at = ?, log_bytes = 0 where id in (select id from expired) returning id`,
         [
@@ -140,13 +140,13 @@ export class LogRetentionService {
       if (victims.length === 0) return evicted;
       const noted = await this.em.execute<{ id: string }[]>(
         `with victim as (
-           select r.id, coalesce((select max(seq) from run_log_line l where l.run_id = r.id), 0) as last_seq
+           select r.id, coalesce((select max(last_seq) from run_log_chunk c where c.run_id = r.id), 0) as last_seq
            from job_run r where r.id = any(?::uuid[]) and r.log_evicted_at is null for update),
-         gone as (delete from run_log_line l using victim where l.run_id = victim.id),
+         gone as (delete from run_log_chunk c using victim where c.run_id = victim.id),
          note as (
-           insert into run_log_line (run_id, seq, stream, logged_at, text)
-           select victim.id, victim.last_seq + 1, 'SYSTEM', ?, ? from victim
-           returning run_id, seq, octet_length(text) as bytes)
+           insert into run_log_chunk (run_id, first_seq, last_seq, streams, timestamps, texts)
+           select victim.id, victim.last_seq + 1, victim.last_seq + 1, '{SYSTEM}', array[?::timestamptz], array[?] from victim
+           returning run_id, last_seq as seq, octet_length(texts[1]) as bytes)
          update job_run r set log_evicted_at = ?, log_bytes = note.bytes, log_stored_through = note.seq
          from note where r.id = note.run_id returning r.id`,
         [`{${victims.map((victim) => victim.id).join(',')}}`, this.now(), note, this.now()],

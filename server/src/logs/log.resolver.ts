@@ -26,7 +26,7 @@ import {
   JobRunLogPage,
   LogStorage,
 } from './log.types.js';
-import { LogStream } from './run-log-line.entity.js';
+import { LogStream } from './run-log-chunk.entity.js';
 import type { TailBatch } from './run-tail.js';
 
 @ArgsType()
@@ -50,7 +50,7 @@ export class LogResolver {
       'stored) when the lease is stale (CONFLICT, reason STALE_LEASE) or the batch breaks a limit (BAD_USER_INPUT).',
   })
   appendRunLogs(
-    // Checked by LogService line by line; class-validator on thousands of lines is pure overhead.
+    // LogService checks the lines; the other fields are IDs and strings GraphQL has checked.
     @Arg('input', { validate: false }) input: AppendRunLogsInput,
     @Ctx() { agent, services }: GraphQLContext,
   ): Promise<AppendRunLogsPayload> {

@@ -2,7 +2,6 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Viewer } from '../accounts/viewer.js';
 import type { AgentPrincipal } from '../agents/agent-principal.js';
 import { heldRunSql, type RunLease } from '../agents/run-lease.js';
-import { pgArrayLiteral } from '../db/pg-array.js';
 import { executePrepared } from '../db/prepared.js';
 import { UserError } from '../graphql/errors.js';
 import type { DaestroPubSub } from '../graphql/pubsub.js';
@@ -10,16 +9,17 @@ import { pgArray } from '../scheduler/dispatch-rules.js';
 import { RunLeaseError } from '../scheduler/run-lifecycle.service.js';
 import type { JobRun } from '../workloads/job-run.entity.js';
 import { TERMINAL_RUN_STATES } from '../workloads/job-state.js';
+import {
+  checkBatch,
+  consecutiveRuns,
+  prefixThrough,
+  rangeOf,
+  withoutStored,
+  type SeqRange,
+} from './log-batch.js';
 import { readableRun, type RunFeeds } from './run-feeds.js';
 import { tailRun, type TailBatch } from './run-tail.js';
-import { LogStream } from './run-log-line.entity.js';
-
-/** What one appendRunLogs batch may hold (the agent truncates longer lines itself). */
-export const LOG_BATCH_LIMITS = {
-  lines: 2_000,
-  bytes: 4 * 1024 * 1024,
-  lineBytes: 16 * 1024,
-} as const;
+import { LogStream } from './run-log-chunk.entity.js';
 
 export const MAX_LOG_PAGE = 5_000;
 /** A search term is at most this long (characters). */
@@ -81,7 +81,6 @@ interface StoredLines {
   terminal: boolean;
 }
 
-const STREAMS = new Set<string>(Object.values(LogStream));
 const TERMINAL_STATES = pgArray(TERMINAL_RUN_STATES);
 /** Lines of one live event, decoded once for every subscriber in this process. */
 const decodedEvents = new WeakMap<LiveLogEvent, LogLine[]>();
@@ -89,9 +88,9 @@ const decodedEvents = new WeakMap<LiveLogEvent, LogLine[]>();
 /**
  * Run logs: ingest from the agent holding the run, reads by seq (paged, searched,
  * downloaded) and live streams. The one place that knows how lines are stored:
- * one row per line keyed by (run, seq), so a range by seq is an index range,
- * ingest is one INSERT … SELECT FROM unnest per batch, and retention deletes by
- * run (README "Logs and metrics" has the measurements behind these choices).
+ * in chunk rows of consecutive lines (RunLogChunk), so a batch costs one row,
+ * a range by seq starts with one index probe, and retention deletes by run
+ * (README "Logs and metrics" has the measurements behind these choices).
  */
 export class LogService {
   constructor(
@@ -100,81 +99,66 @@ export class LogService {
   ) {}
 
   /**
-   * Stores a batch in one statement, idempotently on (run, seq): a resent line
-   * is ignored, so an agent may resend anything not acknowledged. Returns the
+   * Stores a batch, idempotently on (run, seq): a resent line is ignored, so an
+   * agent may resend anything not acknowledged. `batch` is the agent's JSON as
+   * received (the LogLineBatch scalar), checked here line by line. Returns the
    * highest seq such that every line 1..seq is stored. A refused batch (bad
    * input, or a lease the caller does not hold) stores nothing.
    */
-  async append(
-    agent: AgentPrincipal,
-    lease: RunLease,
-    lines: readonly LogLine[],
-  ): Promise<{ storedThrough: number }> {
-    checkBatch(lines);
+  async append(agent: AgentPrincipal, lease: RunLease, batch: unknown): Promise<{ storedThrough: number }> {
+    const lines = checkBatch(batch);
     const held = heldRunSql(agent.spawnId, lease, 'id, log_stored_through');
-    const stored = lines.map((line) => ({ ...line, text: storableText(line.text) }));
     const outcome = await this.em.transactional(async (em) => {
-      // The run's row stays locked to the end: appends of one run are serialized, so the insert
-      // below (its own statement, hence a snapshot taken after the lock) sees every earlier batch.
+      // The run's row stays locked to the end: appends of one run are serialized, so the reads
+      // below (statements of their own, hence snapshots taken after the lock) see every earlier batch.
       const [run] = await executePrepared<{ id: string; log_stored_through: number }>(
         em,
         held.sql,
         held.params,
       );
       if (!run) throw new RunLeaseError(lease.runId);
-      // Lines up to storedThrough are stored; past it only when lines past a gap were. Unless so,
-      // a plain INSERT suffices: ON CONFLICT's speculative insertion costs ~40% more per line.
-      // Prepared, with the arrays as parameters: em.execute() would copy 4 MiB into the SQL text.
-      const [batch] = await executePrepared<{ inserted: number[]; inserted_bytes: string }>(
-        em,
-        `with past_gap as (select exists (select 1 from run_log_line where run_id = ? and seq > ?) as stored),
-         stored as (
-           insert into run_log_line (run_id, seq, stream, logged_at, text)
-           select ?, line.seq, line.stream, line.logged_at, line.text
-           from unnest(?::int[], ?::log_stream[], ?::timestamptz[], ?::text[]) as line(seq, stream, logged_at, text)
-           where line.seq > ? and (not (select stored from past_gap)
-             or not exists (select 1 from run_log_line kept where kept.run_id = ? and kept.seq = line.seq))
-           returning seq, octet_length(text) as bytes)
-         select coalesce(array_agg(seq), '{}') as inserted, coalesce(sum(bytes), 0) as inserted_bytes from stored`,
-        [
-          run.id,
-          run.log_stored_through,
-          run.id,
-          pgArrayLiteral(stored.map((line) => line.seq)),
-          pgArrayLiteral(stored.map((line) => line.stream)),
-          pgArrayLiteral(stored.map((line) => line.timestamp)),
-          pgArrayLiteral(stored.map((line) => line.text)),
-          run.log_stored_through,
-          run.id,
-        ],
-      );
       const previous = run.log_stored_through;
-      if (batch!.inserted.length === 0) return { storedThrough: previous, inserted: new Set<number>() };
-      // The prefix grows through this batch's own lines first, then through any stored earlier past a gap.
-      const seqs = new Set(lines.map((line) => line.seq));
-      let through = previous;
-      while (seqs.has(through + 1)) through += 1;
-      const [advanced] = await executePrepared<{ log_stored_through: number }>(
+      const unseen = lines.filter((line) => line.seq > previous);
+      if (unseen.length === 0) return { storedThrough: previous, added: [] };
+      // Chunks stored past a gap (lines that arrived before an earlier batch was resent).
+      const pastGap = await executePrepared<SeqRange>(
         em,
-        `update job_run r set log_bytes = log_bytes + ?, log_stored_through = case
-           when not exists (select 1 from run_log_line next where next.run_id = r.id and next.seq = ?::int + 1) then ?
-           else (select min(line.seq) from run_log_line line
-                 where line.run_id = r.id and line.seq > ?
-                   and not exists (select 1 from run_log_line next where next.run_id = r.id and next.seq = line.seq + 1))
-           end
-         where r.id = ?
-         returning r.log_stored_through`,
-        [batch!.inserted_bytes, through, through, through, run.id],
+        'select first_seq, last_seq from run_log_chunk where run_id = ? and last_seq > ? order by last_seq',
+        [run.id, previous],
       );
-      return { storedThrough: advanced!.log_stored_through, inserted: new Set(batch!.inserted) };
+      const added = withoutStored(unseen, pastGap);
+      const chunks = consecutiveRuns(added);
+      for (const chunk of chunks) {
+        // Prepared, with the arrays as parameters: em.execute() would copy 4 MiB into the SQL text.
+        // Text goes as JSON (JSON.stringify is native; escaping an array literal in JS cost more
+        // than PostgreSQL storing the chunk); streams and ISO timestamps need no quoting at all.
+        await executePrepared(
+          em,
+          `insert into run_log_chunk (run_id, first_seq, last_seq, streams, timestamps, texts)
+           values (?, ?, ?, ?::log_stream[], ?::timestamptz[],
+             array(select text from json_array_elements_text(?::json) with ordinality as line(text, n) order by n))`,
+          [
+            run.id,
+            chunk[0]!.seq,
+            chunk.at(-1)!.seq,
+            `{${chunk.map((line) => line.stream).join(',')}}`,
+            `{${chunk.map((line) => line.timestamp).join(',')}}`,
+            JSON.stringify(chunk.map((line) => line.text)),
+          ],
+        );
+      }
+      const storedThrough = prefixThrough(previous, [...pastGap, ...chunks.map(rangeOf)]);
+      await executePrepared(
+        em,
+        'update job_run set log_bytes = log_bytes + ?, log_stored_through = ? where id = ?',
+        [added.reduce((bytes, line) => bytes + line.bytes, 0), storedThrough, run.id],
+      );
+      return { storedThrough, added };
     });
-    if (outcome.inserted.size > 0) {
+    if (outcome.added.length > 0) {
       // Committed: subscribers may now read these lines from storage too.
       this.deps.pubSub.publish('run.log', lease.runId, {
-        lines: stored
-          .filter((line) => outcome.inserted.has(line.seq))
-          .sort((a, b) => a.seq - b.seq)
-          .map(toWireLine),
+        lines: outcome.added.map(({ seq, stream, timestamp, text }) => ({ seq, stream, timestamp, text })),
         storedThrough: outcome.storedThrough,
       });
     }
@@ -259,31 +243,43 @@ export class LogService {
     return readableRun(this.em, this.deps.runs, viewer, runId);
   }
 
-  /** One statement: the visible lines after `after` and the run's state, read in the same snapshot. */
+  /**
+   * One statement: the visible lines after `after` and the run's state, read in the same
+   * snapshot. The chunks that end past `after` are ordered by the primary key, and only
+   * as many are unnested as the page needs (the sort on (lastSeq, n) is incremental).
+   * Without a filter every visible chunk adds at least one line, so `first` chunks are
+   * enough. A run's prefix (log_stored_through) always ends at a chunk's end, so the
+   * chunks it reaches are visible whole.
+   */
   private async readStored(
     runId: string,
     query: { after: number; first: number; stream?: LogStream; search?: string },
   ): Promise<StoredLines> {
+    const filtered = query.stream !== undefined || query.search !== undefined;
     const rows = await this.em.execute<
       { terminal: boolean; seq: number | null; stream: LogStream; logged_at: Date; text: string }[]
     >(
-      `select r.state = any(?::job_run_state[]) as terminal, line.seq, line.stream, line.logged_at, line.text
-       from job_run r left join lateral (
-         select seq, stream, logged_at, text from run_log_line
-         where run_id = r.id and seq > ?
-           and (r.state = any(?::job_run_state[]) or seq <= r.log_stored_through)
-           ${query.stream ? 'and stream = ?' : ''}
-           ${query.search ? 'and strpos(lower(text), lower(?)) > 0' : ''}
-         order by seq limit ?) line on true
-       where r.id = ?`,
+      `select r.terminal, line.seq, line.stream, line.logged_at, line.text
+       from (select id, log_stored_through, state = any(?::job_run_state[]) as terminal from job_run where id = ?) r
+       left join lateral (
+         select (c.first_seq + line.n - 1)::int as seq, line.stream, line.logged_at, line.text
+         from (select * from run_log_chunk c
+               where c.run_id = r.id and c.last_seq > ? and (r.terminal or c.last_seq <= r.log_stored_through)
+               order by c.last_seq ${filtered ? '' : 'limit ?'}) c
+         cross join lateral unnest(c.streams, c.timestamps, c.texts) with ordinality as line(stream, logged_at, text, n)
+         where c.first_seq + line.n - 1 > ?
+           ${query.stream ? 'and line.stream = ?' : ''}
+           ${query.search ? 'and strpos(lower(line.text), lower(?)) > 0' : ''}
+         order by c.last_seq, line.n limit ?) line on true`,
       [
         TERMINAL_STATES,
+        runId,
         query.after,
-        TERMINAL_STATES,
+        ...(filtered ? [] : [query.first]),
+        query.after,
         ...(query.stream ? [query.stream] : []),
         ...(query.search ? [query.search] : []),
         query.first,
-        runId,
       ],
     );
     const lines: LogLine[] = [];
@@ -303,10 +299,6 @@ function checkCursor(after: number | null | undefined): number {
   return cursor;
 }
 
-function toWireLine(line: LogLine): WireLogLine {
-  return { seq: line.seq, stream: line.stream, timestamp: line.timestamp.toISOString(), text: line.text };
-}
-
 function decodedLines(event: LiveLogEvent): LogLine[] {
   let lines = decodedEvents.get(event);
   if (!lines) {
@@ -314,60 +306,4 @@ function decodedLines(event: LiveLogEvent): LogLine[] {
     decodedEvents.set(event, lines);
   }
   return lines;
-}
-
-/** Refuses the whole batch on the first problem, naming the line. */
-function checkBatch(lines: readonly LogLine[]): void {
-  if (lines.length > LOG_BATCH_LIMITS.lines) {
-    throw UserError.badUserInput(
-      `A batch holds at most ${LOG_BATCH_LIMITS.lines} lines; this one has ${lines.length}. Send it in parts.`,
-      { field: 'lines' },
-    );
-  }
-  const seen = new Set<number>();
-  let bytes = 0;
-  for (const [index, line] of lines.entries()) {
-    const field = `lines.${index}`;
-    if (!Number.isInteger(line.seq) || line.seq < 1) {
-      throw UserError.badUserInput(`Line ${index}: seq starts at 1 (got ${line.seq}).`, {
-        field: `${field}.seq`,
-      });
-    }
-    if (seen.has(line.seq)) {
-      throw UserError.badUserInput(`Line ${index}: seq ${line.seq} appears twice in the batch.`, {
-        field: `${field}.seq`,
-      });
-    }
-    seen.add(line.seq);
-    if (!STREAMS.has(line.stream)) {
-      throw UserError.badUserInput(`Line ${index}: unknown stream ${line.stream}.`, {
-        field: `${field}.stream`,
-      });
-    }
-    if (Number.isNaN(line.timestamp.getTime())) {
-      throw UserError.badUserInput(`Line ${index}: the timestamp is not a valid time.`, {
-        field: `${field}.timestamp`,
-      });
-    }
-    const lineBytes = Buffer.byteLength(line.text, 'utf8');
-    if (lineBytes > LOG_BATCH_LIMITS.lineBytes) {
-      throw UserError.badUserInput(
-        `Line ${index} (seq ${line.seq}) is ${lineBytes} bytes; a line holds at most ${LOG_BATCH_LIMITS.lineBytes}: ` +
-          'truncate it.',
-        { field: `${field}.text` },
-      );
-    }
-    bytes += lineBytes;
-  }
-  if (bytes > LOG_BATCH_LIMITS.bytes) {
-    throw UserError.badUserInput(
-      `A batch holds at most ${LOG_BATCH_LIMITS.bytes} bytes of text; this one has ${bytes}. Send it in parts.`,
-      { field: 'lines' },
-    );
-  }
-}
-
-/** PostgreSQL text cannot hold NUL; a program may still print one. */
-function storableText(text: string): string {
-  return text.includes('\u0000') ? text.replaceAll('\u0000', '\uFFFD') : text;
 }

@@ -1,22 +1,27 @@
+import { GraphQLScalarType, valueFromASTUntyped } from 'graphql';
 import { Field, Float, ID, InputType, Int, ObjectType } from 'type-graphql';
 import { PlanCode } from '../billing/plans.js';
-import { LOG_BATCH_LIMITS } from './log.service.js';
-import { LogStream } from './run-log-line.entity.js';
+import { LOG_BATCH_LIMITS } from './log-batch.js';
+import { LogStream } from './run-log-chunk.entity.js';
 
-@InputType({ description: 'One line of output, without its line break.' })
-export class LogLineInput {
-  @Field(() => Int, { description: 'From 1, per run; a line resent with the same seq is ignored.' })
-  seq!: number;
-
-  @Field(() => LogStream)
-  stream!: LogStream;
-
-  @Field({ description: 'When the agent read the line.' })
-  timestamp!: Date;
-
-  @Field({ description: `At most ${LOG_BATCH_LIMITS.lineBytes} bytes (UTF-8): truncate longer lines.` })
-  text!: string;
-}
+/**
+ * appendRunLogs' lines as one scalar: GraphQL coerces a list of input objects
+ * field by field, which cost more than storing the lines; LogService checks
+ * the JSON itself, line by line, with errors that name the line.
+ */
+export const LogLineBatch = new GraphQLScalarType({
+  name: 'LogLineBatch',
+  description:
+    'Lines of a run’s output, in a JSON list of objects {seq, stream, timestamp, text}: seq from 1, per run ' +
+    '(a line resent with the same seq is ignored); stream one of LogStream; timestamp when the agent read the ' +
+    `line, ISO 8601 with a zone; text the line without its line break, at most ${LOG_BATCH_LIMITS.lineBytes} ` +
+    'bytes (UTF-8). Input only.',
+  parseValue: (value) => value,
+  parseLiteral: (ast, variables) => valueFromASTUntyped(ast, variables),
+  serialize: () => {
+    throw new TypeError('LogLineBatch is an input type');
+  },
+});
 
 @InputType()
 export class AppendRunLogsInput {
@@ -26,10 +31,10 @@ export class AppendRunLogsInput {
   @Field({ description: 'The lease token claimRuns issued with the run.' })
   leaseToken!: string;
 
-  @Field(() => [LogLineInput], {
+  @Field(() => LogLineBatch, {
     description: `At most ${LOG_BATCH_LIMITS.lines} lines and ${LOG_BATCH_LIMITS.bytes} bytes of text.`,
   })
-  lines!: LogLineInput[];
+  lines!: unknown;
 }
 
 @ObjectType()

@@ -1,4 +1,4 @@
-import { Entity, Enum, ManyToOne, PrimaryKey, PrimaryKeyProp, Property } from '@mikro-orm/core';
+import { ArrayType, Entity, Enum, ManyToOne, PrimaryKey, PrimaryKeyProp, Property } from '@mikro-orm/core';
 import { registerEnumType } from 'type-graphql';
 import { JobRun } from '../workloads/job-run.entity.js';
 
@@ -14,27 +14,35 @@ registerEnumType(LogStream, {
 });
 
 /**
- * One line of a run's output, keyed by the run and the agent's per-run sequence
- * number (from 1). Only LogService reads or writes this table: issue 7 may
- * re-lay it out (partitions, chunks) without touching callers.
+ * Consecutive lines of a run's output, firstSeq..lastSeq, stored as one row:
+ * line seq is element seq - firstSeq + 1 of each array. An ingested batch
+ * becomes one chunk (more only when it has gaps), so a 2,000-line batch costs
+ * one row, one index entry and one foreign-key check instead of 2,000 of each,
+ * and its text is compressed together. Chunks of a run never overlap, so
+ * ordering by lastSeq orders them by line, and `lastSeq > after` finds where a
+ * read starts with one index probe. Only LogService and LogRetentionService
+ * read or write this table.
  */
-@Entity({ tableName: 'run_log_line' })
-export class RunLogLine {
-  [PrimaryKeyProp]?: ['run', 'seq'];
+@Entity({ tableName: 'run_log_chunk' })
+export class RunLogChunk {
+  [PrimaryKeyProp]?: ['run', 'lastSeq'];
 
   @ManyToOne(() => JobRun, { primary: true, deleteRule: 'cascade' })
   run!: JobRun;
 
   @PrimaryKey({ type: 'integer' })
-  seq!: number;
+  lastSeq!: number;
 
-  @Enum({ items: () => LogStream, nativeEnumName: 'log_stream' })
-  stream!: LogStream;
+  @Property({ type: 'integer' })
+  firstSeq!: number;
 
-  /** When the agent read the line. */
-  @Property({ type: 'timestamptz' })
-  loggedAt!: Date;
+  @Enum({ items: () => LogStream, array: true, nativeEnumName: 'log_stream' })
+  streams!: LogStream[];
 
-  @Property({ type: 'text' })
-  text!: string;
+  /** When the agent read each line. */
+  @Property({ type: ArrayType, columnType: 'timestamptz[]' })
+  timestamps!: Date[];
+
+  @Property({ type: ArrayType, columnType: 'text[]' })
+  texts!: string[];
 }

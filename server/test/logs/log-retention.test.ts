@@ -8,7 +8,7 @@ import { RunFeeds } from '../../src/logs/run-feeds.js';
 import { MetricService } from '../../src/metrics/metric.service.js';
 import { JobRun } from '../../src/workloads/job-run.entity.js';
 import { openSchedulerTestbed, silentLog, type Testbed } from '../scheduler/fixtures.js';
-import { finishRun, heldRun, logLines, type HeldRun } from './fixtures.js';
+import { STORED_LOG_LINES, finishRun, heldRun, logLines, type HeldRun } from './fixtures.js';
 
 // Retention and quota against a fake clock: runs finish "now" in the database,
 // then finished_at is moved into the past and the service is given its own `now`.
@@ -58,7 +58,7 @@ async function stored(lease: RunLease) {
     data_purged_at: Date | null;
     log_evicted_at: Date | null;
   }>(
-    `select (select count(*)::int from run_log_line where run_id = r.id) as lines,
+    `select (select count(*)::int from (${STORED_LOG_LINES}) line where run_id = r.id) as lines,
        (select count(*)::int from run_metric_sample where run_id = r.id) as samples,
        r.log_bytes, r.data_purged_at, r.log_evicted_at
      from job_run r where r.id = ?`,
@@ -68,9 +68,10 @@ async function stored(lease: RunLease) {
 }
 
 async function logTexts(lease: RunLease): Promise<{ seq: number; stream: string; text: string }[]> {
-  return testbed.sql('select seq, stream, text from run_log_line where run_id = ? order by seq', [
-    lease.runId,
-  ]);
+  return testbed.sql(
+    `select seq, stream, text from (${STORED_LOG_LINES}) line where run_id = ? order by seq`,
+    [lease.runId],
+  );
 }
 
 describe('log storage accounting', () => {
@@ -81,7 +82,7 @@ describe('log storage accounting', () => {
     const batch = texts.map((text, index) => ({
       seq: index + 1,
       stream: logLines(1, 1)[0]!.stream,
-      timestamp: new Date(),
+      timestamp: new Date().toISOString(),
       text,
     }));
     await logs.append(held.agent, held.lease, batch);

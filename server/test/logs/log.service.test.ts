@@ -1,18 +1,20 @@
 import type { EntityManager, Knex } from '@mikro-orm/postgresql';
+import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createDaestroPubSub } from '../../src/graphql/pubsub.js';
 import type { AgentPrincipal } from '../../src/agents/agent-principal.js';
 import type { RunLease } from '../../src/agents/run-lease.js';
 import { UserError } from '../../src/graphql/errors.js';
-import { LOG_BATCH_LIMITS, LogService, MAX_LOG_SEARCH, type LogLine } from '../../src/logs/log.service.js';
+import { LOG_BATCH_LIMITS } from '../../src/logs/log-batch.js';
+import { LogService, MAX_LOG_SEARCH, type LogLine } from '../../src/logs/log.service.js';
 import type { TailBatch } from '../../src/logs/run-tail.js';
 import { RunFeeds } from '../../src/logs/run-feeds.js';
-import { LogStream } from '../../src/logs/run-log-line.entity.js';
+import { LogStream } from '../../src/logs/run-log-chunk.entity.js';
 import { MetricService } from '../../src/metrics/metric.service.js';
 import { RunLeaseError } from '../../src/scheduler/run-lifecycle.service.js';
 import { JobRun } from '../../src/workloads/job-run.entity.js';
 import { openSchedulerTestbed, silentLog, type Testbed } from '../scheduler/fixtures.js';
-import { finishRun, heldRun as heldRunOf, logLines } from './fixtures.js';
+import { asRead, finishRun, heldRun as heldRunOf, logLines, storedLineSeqs } from './fixtures.js';
 import { waitFor } from '../support/wait-for.js';
 
 let testbed: Testbed;
@@ -35,13 +37,7 @@ const heldRun = () => heldRunOf(testbed);
 const lines = logLines;
 const finish = (lease: RunLease) => finishRun(testbed, lease);
 
-async function storedSeqs(runId: string): Promise<number[]> {
-  const rows = await testbed.sql<{ seq: number }>(
-    'select seq from run_log_line where run_id = ? order by seq',
-    [runId],
-  );
-  return rows.map((row) => row.seq);
-}
+const storedSeqs = (runId: string) => storedLineSeqs(testbed, runId);
 
 async function refusal(promise: Promise<unknown>): Promise<UserError> {
   const error = await promise.then(
@@ -65,12 +61,50 @@ describe('appendRunLogs storage', () => {
     expect((await testbed.em.findOneOrFail(JobRun, { id: lease.runId })).logStoredThrough).toBe(8);
   });
 
+  it('stores every line once in non-overlapping chunks, however batches overlap, repeat or skip', async () => {
+    const batchOfSeqs = fc.uniqueArray(fc.integer({ min: 1, max: 40 }), { minLength: 1, maxLength: 15 });
+    await fc.assert(
+      fc.asyncProperty(fc.array(batchOfSeqs, { minLength: 1, maxLength: 6 }), async (batches) => {
+        const { agent, lease } = await heldRun();
+        const sent = new Set<number>();
+        let storedThrough = 0;
+        for (const seqs of batches) {
+          ({ storedThrough } = await logs().append(
+            agent,
+            lease,
+            seqs.map((seq) => lines(seq, seq)[0]!),
+          ));
+          for (const seq of seqs) sent.add(seq);
+        }
+        let prefix = 0;
+        while (sent.has(prefix + 1)) prefix += 1;
+        expect(storedThrough).toBe(prefix);
+        expect(await storedSeqs(lease.runId)).toEqual([...sent].sort((a, b) => a - b));
+        const chunks = await testbed.sql<{ first_seq: number; last_seq: number; lines: number }>(
+          'select first_seq, last_seq, cardinality(texts) as lines from run_log_chunk where run_id = ? order by last_seq',
+          [lease.runId],
+        );
+        for (const [index, chunk] of chunks.entries()) {
+          expect(chunk.lines).toBe(chunk.last_seq - chunk.first_seq + 1);
+          if (index > 0) expect(chunk.first_seq).toBeGreaterThan(chunks[index - 1]!.last_seq);
+        }
+        const [run] = await testbed.sql<{ log_bytes: string }>('select log_bytes from job_run where id = ?', [
+          lease.runId,
+        ]);
+        expect(Number(run!.log_bytes)).toBe(
+          [...sent].reduce((bytes, seq) => bytes + `line ${seq}`.length, 0),
+        );
+      }),
+      { numRuns: 12 },
+    );
+  });
+
   it('writes each batch with one INSERT, whatever its size', async () => {
     const { agent, lease } = await heldRun();
     const knex = testbed.orm.em.getConnection().getKnex() as Knex;
     const inserts: string[] = [];
     const spy = (query: { sql: string }) => {
-      if (/insert into run_log_line/i.test(query.sql)) inserts.push(query.sql);
+      if (/insert into run_log_chunk/i.test(query.sql)) inserts.push(query.sql);
     };
     knex.on('query', spy);
     try {
@@ -96,7 +130,12 @@ describe('appendRunLogs storage', () => {
     await logs().append(
       agent,
       lease,
-      texts.map((text, index) => ({ seq: index + 1, stream: LogStream.STDERR, timestamp: new Date(), text })),
+      texts.map((text, index) => ({
+        seq: index + 1,
+        stream: LogStream.STDERR,
+        timestamp: new Date().toISOString(),
+        text,
+      })),
     );
     const page = await logs().read(viewer, lease.runId, { first: 100 });
     expect(page.lines.map((line) => line.text)).toEqual(
@@ -228,11 +267,16 @@ describe('searching a run’s log', () => {
     await logs().append(
       agent,
       lease,
-      texts.map((text, index) => ({ seq: index + 1, stream: LogStream.STDOUT, timestamp: new Date(), text })),
+      texts.map((text, index) => ({
+        seq: index + 1,
+        stream: LogStream.STDOUT,
+        timestamp: new Date().toISOString(),
+        text,
+      })),
     );
     // Past a gap: not visible while the run goes on.
     await logs().append(agent, lease, [
-      { seq: 8, stream: LogStream.STDOUT, timestamp: new Date(), text: 'error 8' },
+      { seq: 8, stream: LogStream.STDOUT, timestamp: new Date().toISOString(), text: 'error 8' },
     ]);
 
     const first = await logs().read(viewer, lease.runId, { first: 2, search: 'eRRor' });
@@ -317,7 +361,7 @@ describe('live log streams', () => {
     await finish(lease);
     const stream = collect(await logs().stream(viewer, lease.runId, 7));
     await stream.done;
-    expect(stream.batches).toEqual([{ items: lines(8, 10), cursor: 10, complete: true }]);
+    expect(stream.batches).toEqual([{ items: asRead(lines(8, 10)), cursor: 10, complete: true }]);
   });
 
   it('lets go of the run when the subscriber leaves while nothing happens', async () => {

@@ -11,6 +11,7 @@ import { Migration20261127160000_run_logs } from './Migration20261127160000_run_
 import { Migration20261127170000_run_placement } from './Migration20261127170000_run_placement.js';
 import { Migration20261127180000_log_retention } from './Migration20261127180000_log_retention.js';
 import { Migration20261127190000_job_state_index } from './Migration20261127190000_job_state_index.js';
+import { Migration20261127200000_run_log_chunks } from './Migration20261127200000_run_log_chunks.js';
 
 /**
  * Every migration, in order. Listed explicitly (not discovered by path) so that
@@ -31,4 +32,5 @@ export const migrations: MigrationObject[] = [
   { name: 'Migration20261127170000_run_placement', class: Migration20261127170000_run_placement },
   { name: 'Migration20261127180000_log_retention', class: Migration20261127180000_log_retention },
   { name: 'Migration20261127190000_job_state_index', class: Migration20261127190000_job_state_index },
+  { name: 'Migration20261127200000_run_log_chunks', class: Migration20261127200000_run_log_chunks },
 ];
