@@ -195,6 +195,8 @@ describe('accounts in the dashboard', () => {
     third = await openPage('/sign-in');
     const { page } = third;
     await page.getByRole('link', { name: 'Forgot password?' }).click();
+    // The sign-in page has an Email field too: fill the form only once the route has changed.
+    await page.getByRole('heading', { name: 'Forgot your password?' }).waitFor({ timeout: 20_000 });
     await page.getByLabel('Email', { exact: true }).fill(person.email);
     await page.getByRole('button', { name: 'Send the link' }).click();
     await page.getByRole('heading', { name: 'Check your email' }).waitFor({ timeout: 20_000 });
