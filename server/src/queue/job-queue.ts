@@ -87,14 +87,21 @@ export async function startJobQueue(options: {
   log.info({ schema: JOB_QUEUE_SCHEMA }, 'job queue started');
 
   const createdQueues = new Map<string, Promise<void>>();
-  // pg-boss 10 refuses send() and work() on a queue that was never created.
+  let lastCreation: Promise<unknown> = Promise.resolve();
+  // pg-boss 10 refuses send() and work() on a queue that was never created. Its create_queue
+  // attaches a partition to the job table, so two creations at once deadlock: this process
+  // creates one queue at a time, and a creation PostgreSQL picked as the victim of a deadlock
+  // with another replica is tried again (it is idempotent and rolled back whole).
   const ensureQueue = (name: string) => {
     let created = createdQueues.get(name);
     if (!created) {
-      created = boss.createQueue(name).catch((error: unknown) => {
-        createdQueues.delete(name);
-        throw error;
-      });
+      created = lastCreation
+        .then(() => createQueueDespiteDeadlocks(boss, name))
+        .catch((error: unknown) => {
+          createdQueues.delete(name);
+          throw error;
+        });
+      lastCreation = created.catch(() => undefined);
       createdQueues.set(name, created);
     }
     return created;
@@ -195,4 +202,20 @@ function toPgBossSendOptions(options: SendJobOptions): PgBoss.SendOptions {
     ...(expireInSeconds !== undefined && { expireInSeconds }),
     ...(startAfterSeconds !== undefined && { startAfter: startAfterSeconds }),
   };
+}
+
+const DEADLOCK_DETECTED = '40P01';
+const QUEUE_CREATION_ATTEMPTS = 8;
+
+async function createQueueDespiteDeadlocks(boss: PgBoss, name: string): Promise<void> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await boss.createQueue(name);
+    } catch (error) {
+      if ((error as { code?: string }).code !== DEADLOCK_DETECTED || attempt === QUEUE_CREATION_ATTEMPTS)
+        throw error;
+      // Jittered, so the replicas that collided do not collide again.
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 50 * attempt));
+    }
+  }
 }

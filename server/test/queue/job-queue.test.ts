@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startJobQueue, type JobQueue, type QueuedJob } from '../../src/queue/job-queue.js';
-import { useTestDatabase } from '../../../test/support/database.js';
+import { useEmptyDatabase, useTestDatabase } from '../../../test/support/database.js';
 import { captureLogs } from '../../../test/support/log-capture.js';
 import { waitFor } from '../support/wait-for.js';
 
@@ -78,6 +78,31 @@ describe('job queue', () => {
       expect(rows[0]!.count).toBe(1);
     } finally {
       await other.stop();
+    }
+  });
+
+  it('creates queues when several processes first use several of them at once', async () => {
+    // pg-boss's create_queue deadlocks with another creation running at the same moment.
+    const fresh = await useEmptyDatabase();
+    const replicas = await Promise.all([1, 2, 3].map(() => startJobQueue({ databaseUrl: fresh, log })));
+    try {
+      const names = ['test.a', 'test.b', 'test.c', 'test.d', 'test.e'];
+      const sent = await Promise.allSettled(
+        replicas.flatMap((replica) => names.map((name) => replica.send(name, { from: 'replica' }))),
+      );
+      expect(sent.filter((result) => result.status === 'rejected')).toEqual([]);
+      const other = new pg.Client({ connectionString: fresh });
+      await other.connect();
+      try {
+        const { rows } = await other.query<{ name: string; count: number }>(
+          'select name, count(*)::int as count from pgboss.job group by name order by name',
+        );
+        expect(rows).toEqual(names.map((name) => ({ name, count: replicas.length })));
+      } finally {
+        await other.end();
+      }
+    } finally {
+      await Promise.all(replicas.map((replica) => replica.stop()));
     }
   });
 
