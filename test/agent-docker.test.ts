@@ -32,7 +32,11 @@ let owner: Person;
 let queueId: string;
 let agent: AgentProcess;
 beforeAll(async () => {
-  [server, engine] = await Promise.all([startTestServer({ env: FAST_SERVER_ENV }), startDockerEngine()]);
+  [server, engine] = await Promise.all([
+    // A run its restarted agent does not list is failed over 3 s after its claim (kill -9 test).
+    startTestServer({ env: { ...FAST_SERVER_ENV, AGENT_CLAIM_GRACE_SECONDS: '3' } }),
+    startDockerEngine(),
+  ]);
   registry = await startRegistry(engine, REGISTRY_USER);
   owner = await signUpPerson(server, 'Kat');
   // Two registry auths (right and wrong password); the free plan allows one.
@@ -176,5 +180,46 @@ describe('a docker job on a real agent', () => {
       expect(job.runs[0]!.systemNote).toMatch(/Could not pull the image .*unauthorized/i);
       expect(job.runs[0]!.systemNote).not.toContain('wrong-password-0000');
     });
+  });
+});
+
+describe('kill -9 of a docker agent mid-run', () => {
+  it('leaves the container running until the agent is back, which removes it before taking work', async () => {
+    const queue = await createAgentQueue(owner, { slotsPerSpawn: 1 });
+    const env = { DOCKER_HOST: `unix://${engine.socketPath}`, DAESTRO_AGENT_PULL_POLICY: 'if-not-present' };
+    const first = await startAgent({ url: server.url, token: queue.registrationToken, env });
+    const jobId = await submit(owner, queue.queueId, {
+      type: 'DOCKER',
+      image: engine.busyboxImage,
+      command: ['sleep', '300'],
+    });
+    const running = await waitForJob(owner.client, jobId, (job) => job.state === 'RUNNING', {
+      what: 'RUNNING',
+    });
+    const { id: runId, spawn } = running.runs[0]!;
+    const ofThisSpawn = () =>
+      engine.docker.listContainers({ all: true, filters: { label: [`io.daestro.spawn-id=${spawn.id}`] } });
+
+    await first.kill();
+    // Nothing stops a container whose agent died.
+    expect(
+      (await ofThisSpawn()).map((container) => [container.Labels['io.daestro.run-id'], container.State]),
+    ).toEqual([[runId, 'running']]);
+
+    const restarted = await startAgent({
+      url: server.url,
+      token: queue.registrationToken,
+      stateDir: first.stateDir,
+      env,
+    });
+    expect(await ofThisSpawn()).toEqual([]);
+    const reaped = restarted.logs.find(
+      (line) => line.msg === 'removed what runs of an earlier agent process left running',
+    );
+    expect(reaped).toMatchObject({ runIds: [runId] });
+    const job = await waitForEnd(owner.client, jobId);
+    expect(job.runs[0]).toMatchObject({ state: 'ERROR', failureClass: 'INFRA_FAILURE' });
+    await restarted.kill();
+    expect(await engine.docker.listContainers({ all: true })).toEqual([]);
   });
 });

@@ -162,7 +162,26 @@ export class Agent {
     }
     if (this.draining) return;
     this.credential = credential;
+    // Before any claim: afterwards a container of this spawn could be a run of this process.
+    if (credential.spawnId) await this.reapLeftovers(credential.spawnId);
     this.connect();
+  }
+
+  /**
+   * A killed agent leaves its runs' containers running; the server has failed those runs
+   * over (or will, as they are not in this process's heartbeat), so they only cost the host.
+   */
+  private async reapLeftovers(spawnId: string): Promise<void> {
+    for (const executor of Object.values(this.executors)) {
+      if ('unavailable' in executor || !executor.reapLeftovers) continue;
+      try {
+        const runIds = await executor.reapLeftovers(spawnId);
+        if (runIds.length > 0)
+          this.log.warn({ runIds }, 'removed what runs of an earlier agent process left running');
+      } catch (error) {
+        this.log.warn({ err: error }, 'could not look for what an earlier agent process left running');
+      }
+    }
   }
 
   /** Graceful drain (SIGTERM): see the class comment. Resolves once offline; `finished` then gives code 0. */
@@ -410,6 +429,7 @@ export class Agent {
         gracePeriodSeconds: this.options.gracePeriodSeconds,
       }),
       ...(this.options.dockerNetwork && { dockerNetwork: this.options.dockerNetwork }),
+      ...(this.credential?.spawnId && { spawnId: this.credential.spawnId }),
     });
     this.runs.set(claim.runId, task);
     void task.done.then(() => {

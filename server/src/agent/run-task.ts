@@ -32,6 +32,8 @@ export interface RunTaskDeps {
   gracePeriodSeconds?: number;
   /** DOCKER runs: the containers' network mode; the engine's default when unset. */
   dockerNetwork?: string;
+  /** This agent's spawn, when known: marks what its runs leave on the host. */
+  spawnId?: string;
   /** Between retries of a failed report. */
   retry: BackoffPolicy;
   partialLineWaitMs?: number;
@@ -244,10 +246,11 @@ function secretsOf(claim: ClaimedRun): string[] {
 
 function runSpecOf(
   claim: ClaimedRun,
-  deps: Pick<RunTaskDeps, 'gracePeriodSeconds' | 'dockerNetwork'>,
+  deps: Pick<RunTaskDeps, 'gracePeriodSeconds' | 'dockerNetwork' | 'spawnId'>,
 ): RunSpec {
   const common = {
     runId: claim.runId,
+    ...(deps.spawnId && { spawnId: deps.spawnId }),
     command: claim.command,
     env: Object.fromEntries(claim.env.map((variable) => [variable.name, variable.value])),
     cpu: claim.cpu,

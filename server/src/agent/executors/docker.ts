@@ -35,8 +35,9 @@ export interface DockerExecutorOptions {
   pullPolicy?: PullPolicy;
 }
 
-/** Marks the containers Daestro made, so an agent can find its own after a restart. */
+/** Marks the containers Daestro made, with their run and the spawn that ran them. */
 export const RUN_ID_LABEL = 'io.daestro.run-id';
+export const SPAWN_ID_LABEL = 'io.daestro.spawn-id';
 
 /** Docker Hub's address in registry auth, as the docker CLI sends it. */
 const DOCKER_HUB_AUTH_ADDRESS = 'https://index.docker.io/v1/';
@@ -83,6 +84,18 @@ export class DockerExecutor implements Executor<DockerRunSpec> {
         .remove({ force: true, v: true })
         .catch((error) => this.options.log.warn({ err: error, runId: spec.runId }, 'container not removed'));
     }
+  }
+
+  /** Removes the containers of `spawnId`: a restarted agent runs none yet, so they are a killed one's. */
+  async reapLeftovers(spawnId: string): Promise<string[]> {
+    const containers = await this.docker.listContainers({
+      all: true,
+      filters: { label: [`${SPAWN_ID_LABEL}=${spawnId}`] },
+    });
+    for (const container of containers) {
+      await this.docker.getContainer(container.Id).remove({ force: true, v: true });
+    }
+    return containers.map((container) => container.Labels[RUN_ID_LABEL] ?? container.Id);
   }
 
   /** The engine's message when the image could not be pulled, else null. */
@@ -247,7 +260,7 @@ function createOptions(spec: DockerRunSpec): Docker.ContainerCreateOptions {
     Image: spec.image,
     ...(spec.command.length > 0 && { Cmd: spec.command }),
     Env: Object.entries(spec.env).map(([name, value]) => `${name}=${value}`),
-    Labels: { [RUN_ID_LABEL]: spec.runId },
+    Labels: { [RUN_ID_LABEL]: spec.runId, ...(spec.spawnId && { [SPAWN_ID_LABEL]: spec.spawnId }) },
     AttachStdout: true,
     AttachStderr: true,
     Tty: false, // keeps stdout and stderr apart

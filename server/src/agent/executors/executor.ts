@@ -9,6 +9,8 @@ export type RunSpec = RunSpecCommon & (BashWorkload | DockerWorkload);
 
 interface RunSpecCommon {
   runId: string;
+  /** The spawn (agent) running it: marks what the run leaves on the host, so a restarted agent can clear it. */
+  spawnId?: string;
   /** BASH: the script's arguments ($1…). DOCKER: the container's Cmd; empty keeps the image's own. */
   command: string[];
   env: Record<string, string>;
@@ -90,6 +92,12 @@ export interface Executor<Spec extends RunSpec = RunSpec> {
    * Rejects only when the host fails mid-run (the Docker daemon went away).
    */
   run(spec: Spec, signal: AbortSignal, sink: RunSink): Promise<RunResult>;
+  /**
+   * Clears what runs of `spawnId` left running on the host when their agent was killed
+   * (such runs were never reported: the server has failed them over). Resolves with the
+   * run ids cleared. Called once at start, before any run is claimed.
+   */
+  reapLeftovers?(spawnId: string): Promise<string[]>;
 }
 
 export const DEFAULT_GRACE_PERIOD_SECONDS = 10;
