@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -54,10 +55,11 @@ async function agentWrite(agentToken: string, query: string, variables: Record<s
   };
 }
 
+/** Whether `pid` is a process that has not exited (a zombie has: its parent may be gone too). */
 function isAlive(pid: number): boolean {
   try {
-    process.kill(pid, 0);
-    return true;
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
   } catch {
     return false;
   }
@@ -136,6 +138,38 @@ describe('kill -9 of the agent mid-run', () => {
     expect(append.errors?.[0]?.extensions).toMatchObject({ code: 'CONFLICT', reason: 'STALE_LEASE' });
     expect((await waitForEnd(owner.client, jobId)).state).toBe('COMPLETED');
     await Promise.all([second.kill(), restarted.kill()]);
+  });
+
+  it('leaves a silent bash job running until the agent is back as the same machine, which kills it first', async () => {
+    const { queueId, registrationToken } = await createAgentQueue(owner, { slotsPerSpawn: 1 });
+    const first = await startAgent({ url: server.url, token: registrationToken });
+    // A job that prints nothing more never notices its agent is gone (no pipe to break).
+    const jobId = await submit(owner, queueId, { type: 'BASH', script: 'echo $$; exec sleep 300' });
+    await waitForJob(owner.client, jobId, (job) => job.state === 'RUNNING', { what: 'RUNNING' });
+    let pid = 0;
+    await waitFor(
+      async () => {
+        const [line] = await runLogs(owner.client, (await getJob(owner.client, jobId)).runs[0]!.id);
+        pid = Number(line?.text ?? 0);
+        return pid > 0;
+      },
+      { what: 'the job to print its pid' },
+    );
+
+    await first.kill();
+    expect(isAlive(pid)).toBe(true);
+    const restarted = await startAgent({
+      url: server.url,
+      token: registrationToken,
+      stateDir: first.stateDir,
+    });
+    await waitFor(() => !isAlive(pid), { what: 'the left-over job to be killed', timeoutMs: 5_000 });
+    expect(
+      restarted.logs.some(
+        (line) => line.msg === 'removed what runs of an earlier agent process left running',
+      ),
+    ).toBe(true);
+    await restarted.kill();
   });
 });
 

@@ -253,6 +253,28 @@ command -v sh >/dev/null && echo path-ok`,
     await isGoneSoon(Number(recorder.stdout()));
   });
 
+  it('clears, for its spawn restarted, what a killed agent left: processes in the cgroup and work dirs', async () => {
+    const spawnId = randomUUID();
+    // What a killed agent leaves: a run of its spawn still going, one that escaped the process group too.
+    const spec = bashSpec('setsid sleep 300 </dev/null >/dev/null 2>&1 & echo $!; sleep 300', { spawnId });
+    const leftover = start(spec);
+    await waitFor(() => leftover.recorder.stdout().trim() !== '', { what: 'the run to start' });
+    const escaped = Number(leftover.recorder.stdout());
+    // Another spawn's run on the same host is not touched.
+    const other = start(bashSpec('echo $$; sleep 300', { spawnId: randomUUID() }));
+    await waitFor(() => other.recorder.stdout().trim() !== '', { what: 'the other run to start' });
+    const otherShell = Number(other.recorder.stdout());
+
+    const restarted = new ProcessExecutor({ workRoot, log });
+    expect(await restarted.reapLeftovers(spawnId)).toEqual([spec.runId]);
+    await isGoneSoon(escaped);
+    await leftover.done;
+    expect(isAlive(otherShell)).toBe(true);
+    expect(await restarted.reapLeftovers(spawnId)).toEqual([]);
+    other.cancel();
+    await other.done;
+  });
+
   it('holds the run to its CPU and memory limits (cgroup v1)', async () => {
     // Two busy loops for 1.5 s would use 3 CPU-seconds unchecked; half a CPU allows 0.75.
     const { result, recorder } = await execute(

@@ -21,8 +21,9 @@ const KILL_ROUNDS = 20;
 
 /**
  * A cgroup v1 per run in the memory, cpu and cpuacct hierarchies, created under
- * the agent's own cgroups (`<agent's cgroup>/daestro/<run>`), so the limits of
- * whatever contains the agent still apply on top.
+ * the agent's own cgroups (`<agent's cgroup>/daestro/spawn-<spawn>/<run>-<random>`),
+ * so the limits of whatever contains the agent still apply on top, and an agent
+ * restarted as the same spawn finds what a killed one left (reapSpawn).
  *
  * It enforces `memory.limit_in_bytes` (swap included, via memsw, where swap
  * accounting exists) and a CFS quota of `cpu` CPUs per 100 ms; it counts the
@@ -45,14 +46,17 @@ export class RunCgroup {
 
   static async create(
     runName: string,
-    limits: { cpu: number; memoryMiB: number },
+    limits: { cpu: number; memoryMiB: number; spawnId?: string },
   ): Promise<RunCgroup | { unavailable: string }> {
     const parents = await agentCgroupDirs();
     if ('unavailable' in parents) return parents;
     // A random suffix: a cgroup that a killed agent left behind never gets reused.
     const name = `${runName}-${randomBytes(4).toString('hex')}`;
     const dirs = Object.fromEntries(
-      CONTROLLERS.map((controller) => [controller, path.join(parents[controller], 'daestro', name)]),
+      CONTROLLERS.map((controller) => [
+        controller,
+        path.join(spawnDir(parents[controller], limits.spawnId), name),
+      ]),
     ) as Record<Controller, string>;
     const cgroup = new RunCgroup(dirs, limits.memoryMiB > 0 ? limits.memoryMiB * MIB : os.totalmem());
     try {
@@ -95,6 +99,36 @@ export class RunCgroup {
       .readFile(path.join(this.dirs.memory, 'memory.oom_control'), 'utf8')
       .catch(() => '');
     return Number(control.match(/^oom_kill (\d+)$/m)?.[1] ?? 0);
+  }
+
+  /**
+   * Kills whatever runs of `spawnId` left in their cgroups and removes them: a restarted
+   * agent runs nothing yet, so they are a killed agent's. Resolves with the run names.
+   */
+  static async reapSpawn(spawnId: string): Promise<string[]> {
+    const parents = await agentCgroupDirs();
+    if ('unavailable' in parents) return [];
+    const spawnDirs = Object.fromEntries(
+      CONTROLLERS.map((controller) => [controller, spawnDir(parents[controller], spawnId)]),
+    ) as Record<Controller, string>;
+    const entries = await fs
+      .readdir(spawnDirs.memory, { withFileTypes: true })
+      .catch((error: NodeJS.ErrnoException) => {
+        if (error.code === 'ENOENT') return [];
+        throw error;
+      });
+    const reaped: string[] = [];
+    // The directories are the runs' cgroups; the files are the kernel's controls.
+    for (const name of entries.filter((entry) => entry.isDirectory()).map((entry) => entry.name)) {
+      const dirs = Object.fromEntries(
+        CONTROLLERS.map((controller) => [controller, path.join(spawnDirs[controller], name)]),
+      ) as Record<Controller, string>;
+      const left = new RunCgroup(dirs, 0);
+      await left.killAll();
+      await left.remove();
+      reaped.push(name.replace(/-[0-9a-f]{8}$/, ''));
+    }
+    return reaped;
   }
 
   /** SIGKILLs every process in the run, repeating while forks race the kill. */
@@ -171,6 +205,11 @@ async function findAgentCgroupDirs(): Promise<Record<Controller, string> | { una
     dirs[controller] = relative.startsWith('..') ? mount.mountPoint : path.join(mount.mountPoint, relative);
   }
   return dirs as Record<Controller, string>;
+}
+
+/** Where the cgroups of a spawn's runs go (a spawn-less run, from a bare agent token: `daestro/`). */
+function spawnDir(agentDir: string, spawnId: string | undefined): string {
+  return spawnId ? path.join(agentDir, 'daestro', `spawn-${spawnId}`) : path.join(agentDir, 'daestro');
 }
 
 function write(dir: string, file: string, value: number): Promise<void> {

@@ -54,6 +54,20 @@ export class ProcessExecutor implements Executor<BashRunSpec> {
     this.statsIntervalMs = options.statsIntervalMs ?? DEFAULT_STATS_INTERVAL_MS;
   }
 
+  /**
+   * Kills what runs of `spawnId` left running (through their cgroups; without cgroups
+   * there is no trace of them) and deletes every leftover work dir: the work root is
+   * this agent's own, and it runs nothing yet.
+   */
+  async reapLeftovers(spawnId: string): Promise<string[]> {
+    const reaped = this.options.cgroups === false ? [] : await RunCgroup.reapSpawn(spawnId);
+    const workDirs = await fs.readdir(this.options.workRoot).catch(() => []);
+    for (const name of workDirs.filter((entry) => entry.startsWith('run-'))) {
+      await fs.rm(path.join(this.options.workRoot, name), { recursive: true, force: true });
+    }
+    return reaped;
+  }
+
   async run(spec: BashRunSpec, signal: AbortSignal, sink: RunSink): Promise<RunResult> {
     if (signal.aborted) return cancelledBeforeStart();
     const runName = spec.runId.replace(/[^A-Za-z0-9-]/g, '_');
