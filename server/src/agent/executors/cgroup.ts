@@ -209,7 +209,9 @@ async function findAgentCgroupDirs(): Promise<Record<Controller, string> | { una
 
 /** Where the cgroups of a spawn's runs go (a spawn-less run, from a bare agent token: `daestro/`). */
 function spawnDir(agentDir: string, spawnId: string | undefined): string {
-  return spawnId ? path.join(agentDir, 'daestro', `spawn-${spawnId}`) : path.join(agentDir, 'daestro');
+  // The id is the server's (a UUID); as a path segment it may hold nothing else.
+  const segment = spawnId && `spawn-${spawnId.replace(/[^A-Za-z0-9-]/g, '_')}`;
+  return segment ? path.join(agentDir, 'daestro', segment) : path.join(agentDir, 'daestro');
 }
 
 function write(dir: string, file: string, value: number): Promise<void> {
